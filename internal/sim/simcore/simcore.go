@@ -1,0 +1,145 @@
+// Package simcore holds the few types the simulated WSO2 servers share:
+// the in-process link from the APIM simulator to the IS simulator (the
+// cross-server effects of an IS 7 key manager), the clock, and the knobs
+// that fault injection turns inside handlers (workflow mode, list lag).
+//
+// It has no HTTP handlers of its own; internal/sim/apim and internal/sim/is
+// serve the two REST surfaces and internal/sim composes them.
+package simcore
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Errors a ClientRegistry returns. The IS simulator maps them to the wire
+// statuses IS really uses (DCR: not-found → 401, conflict → 400); the APIM
+// simulator maps them to what APIM answers when its key manager call fails.
+var (
+	ErrNotFound     = errors.New("oauth client not found")
+	ErrConflict     = errors.New("oauth client already exists")
+	ErrInvalid      = errors.New("invalid oauth client metadata")
+	ErrUnauthorized = errors.New("key manager credentials rejected")
+)
+
+// Credentials are what an IS 7 key manager connector authenticates to IS
+// with (the KeyManager's Username/Password connector configuration).
+type Credentials struct {
+	Username string
+	Password string
+}
+
+// OAuthClient is an OAuth application registered in IS through DCR v1.1, as
+// the IS 7 key manager connector creates it on APIM generate-keys.
+type OAuthClient struct {
+	ClientID     string
+	ClientSecret string
+	// ClientName is <owner>_<appUUID>_<KEYTYPE> when APIM's connector made it.
+	ClientName   string
+	GrantTypes   []string
+	RedirectURIs []string
+	// ApplicationDisplayName is ext_application_display_name: the APIM
+	// application's name.
+	ApplicationDisplayName string
+	Owner                  string
+	TokenType              string // ext_... token type: "JWT" or "Default"
+	// ExtParams carries the other ext_* members (token lifetimes, PKCE,
+	// public client) as IS echoes them.
+	ExtParams map[string]any
+	CreatedAt time.Time
+}
+
+// ClientRegistry is the IS side of an IS 7 key manager as the APIM
+// simulator sees it. The real connector calls IS DCR v1.1 over HTTP with the
+// KeyManager's Basic credentials; in-process we call the IS store directly,
+// with the same credential check, so that cross-server effects (client
+// created on generate-keys, removed on application delete, required to exist
+// for map-keys, usable at IS /oauth2/token) hold.
+type ClientRegistry interface {
+	// RegisterClient creates a client. A ClientID/ClientSecret set in c are
+	// used as given (ext_param_client_id / ext_param_client_secret).
+	RegisterClient(ctx context.Context, creds Credentials, c OAuthClient) (OAuthClient, error)
+	GetClient(ctx context.Context, creds Credentials, clientID string) (OAuthClient, error)
+	UpdateClient(ctx context.Context, creds Credentials, c OAuthClient) (OAuthClient, error)
+	DeleteClient(ctx context.Context, creds Credentials, clientID string) error
+}
+
+// Clock lets tests move time forward to expire tokens without sleeping.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// ManualClock is a Clock tests advance by hand.
+type ManualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewManualClock starts at t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
+
+// Now returns the clock's current time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Knobs are the behaviours fault injection switches inside handlers (as
+// opposed to latency, 5xx, 429 and resets, which a middleware injects in
+// front of them). Safe for concurrent use.
+type Knobs struct {
+	mu       sync.RWMutex
+	workflow bool
+	listLag  int
+}
+
+// SetWorkflow turns approval-workflow mode on or off (WSO2-API.md §5.3).
+func (k *Knobs) SetWorkflow(on bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.workflow = on
+}
+
+// Workflow reports whether approval workflows are "configured".
+func (k *Knobs) Workflow() bool {
+	if k == nil {
+		return false
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.workflow
+}
+
+// SetListLag makes objects created from now on stay out of list/search
+// results until n list reads have happened (the APIM search-index lag).
+func (k *Knobs) SetListLag(n int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.listLag = n
+}
+
+// ListLag is the current list lag in reads.
+func (k *Knobs) ListLag() int {
+	if k == nil {
+		return 0
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.listLag
+}
