@@ -1,0 +1,25 @@
+package simcore
+
+// Route is one operation a simulated server serves, named as the official
+// spec names it, so that the contract tests can check that every served
+// operation has a contract test and find its schema.
+type Route struct {
+	// Method is the HTTP method, upper case.
+	Method string
+	// BasePath is the API's base path on the server, e.g.
+	// "/api/am/devportal/v3" or "/scim2" ("" for root-level endpoints such
+	// as "/oauth2/token").
+	BasePath string
+	// Path is the path template exactly as the spec file writes it,
+	// relative to BasePath, e.g. "/applications/{applicationId}".
+	Path string
+	// Spec is the spec file under shared/reference/specs that defines the
+	// operation, e.g. "apim-4.5.0_devportal-api-v3.yaml"; "" when no
+	// official spec covers it (token endpoint, JWKS, well-known).
+	Spec string
+}
+
+// Pattern is the net/http ServeMux pattern for the route.
+func (r Route) Pattern() string {
+	return r.Method + " " + r.BasePath + r.Path
+}
