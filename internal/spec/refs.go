@@ -1,0 +1,395 @@
+package spec
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Built-in objects every APIM 4.x / IS 7.x install has. References to them
+// need no declaration, and wso2sync never deletes them.
+var (
+	BuiltinApplicationTiers  = []string{"10PerMin", "20PerMin", "50PerMin", "Unlimited"}
+	BuiltinSubscriptionTiers = []string{"Bronze", "Silver", "Gold", "Unlimited", "Unauthenticated",
+		"AsyncBronze", "AsyncSilver", "AsyncGold", "AsyncUnlimited"}
+	BuiltinKeyManagers = []string{ResidentKeyManager}
+	// BuiltinRoles are IS roles that exist on a fresh install.
+	BuiltinRoles = []string{"admin", "everyone", "Internal/everyone", "Internal/system"}
+)
+
+// grantsNeedingCallback are the grant types APIM refuses without a callback
+// URL (400 on generate-keys).
+var grantsNeedingCallback = []string{"authorization_code", "implicit"}
+
+// refChecker runs the checks that need more than one object, or the local
+// file system, after every object passed the schema.
+type refChecker struct {
+	st       *State
+	sink     *diagSink
+	declared map[Kind]map[string]Position
+	now      func() time.Time
+	expiry   time.Duration
+}
+
+func (r *refChecker) isDeclared(k Kind, name string) bool {
+	_, ok := r.declared[k][name]
+	return ok
+}
+
+func (r *refChecker) names(k Kind, builtins []string) []string {
+	out := slices.Clone(builtins)
+	for n := range r.declared[k] {
+		out = append(out, n)
+	}
+	return out
+}
+
+// check runs the reference checks between objects.
+func (r *refChecker) check() {
+	for _, a := range r.st.Applications {
+		r.application(a)
+	}
+	r.subscriptions()
+	r.users()
+	for _, km := range r.st.KeyManagers {
+		if km.Metadata.Name == ResidentKeyManager && km.Spec.Type != "default" {
+			r.sink.errAt(km.Pos("spec.type"), "spec.type", fmt.Sprintf("the %s has type \"default\", not %q", ResidentKeyManager, km.Spec.Type),
+				"set `type: default`, or give your own key manager another name")
+		}
+	}
+	for _, c := range r.st.Certificates {
+		r.certificate(c)
+	}
+	for _, t := range r.st.Truststores {
+		r.truststore(t)
+	}
+}
+
+// tier checks a throttling policy reference of the given level.
+func (r *refChecker) tier(o *Object, field, level, name string, builtins []string) {
+	if slices.Contains(builtins, name) {
+		return
+	}
+	if p := r.st.ThrottlingPolicy(level, name); p != nil {
+		return
+	}
+	if r.isDeclared(KindThrottlingPolicy, name) {
+		// Declared, but either of the other level or invalid itself (then
+		// its own error says why).
+		for _, p := range r.st.ThrottlingPolicies {
+			if p.Metadata.Name == name {
+				r.sink.errAt(o.Pos(field), field, fmt.Sprintf("throttling policy %q is a %s tier, not a %s tier", name, p.Spec.Level, level), "")
+			}
+		}
+		return
+	}
+	r.sink.errAt(o.Pos(field), field, fmt.Sprintf("unknown %s throttling policy %q", level, name),
+		didYouMean(name, r.levelNames(level, builtins), level+" tiers"))
+}
+
+func (r *refChecker) levelNames(level string, builtins []string) []string {
+	out := slices.Clone(builtins)
+	for _, p := range r.st.ThrottlingPolicies {
+		if p.Spec.Level == level {
+			out = append(out, p.Metadata.Name)
+		}
+	}
+	return out
+}
+
+func (r *refChecker) application(a *Application) {
+	r.tier(&a.Object, "spec.throttlingPolicy", LevelApplication, a.Spec.ThrottlingPolicy, BuiltinApplicationTiers)
+	seen := map[string]int{}
+	for i, k := range a.Spec.Keys {
+		base := fmt.Sprintf("spec.keys[%d]", i)
+		id := k.KeyType + "/" + k.KeyManager
+		if j, dup := seen[id]; dup {
+			r.sink.errAt(a.Pos(base), base, fmt.Sprintf("%s key for key manager %q is declared twice (also spec.keys[%d])", k.KeyType, k.KeyManager, j),
+				"an application has one key per key type and key manager")
+		}
+		seen[id] = i
+		r.appKeyManager(a, base, k)
+		needs := slices.ContainsFunc(k.GrantTypes, func(g string) bool { return slices.Contains(grantsNeedingCallback, g) })
+		switch {
+		case k.CallbackURL != "":
+			if msg := checkCallbackURL(k.CallbackURL); msg != "" {
+				r.sink.errAt(a.Pos(base+".callbackUrl"), base+".callbackUrl", msg,
+					"write an absolute URL (https://app.example.com/callback) or `regexp=(url1|url2)`")
+			}
+		case needs:
+			r.sink.errAt(a.Pos(base+".grantTypes"), base+".callbackUrl", "a callbackUrl is required with the authorization_code or implicit grant",
+				"add callbackUrl, or remove those grant types")
+		}
+	}
+}
+
+// appKeyManager checks the key's key manager exists and lets it do what the
+// key asks, as APIM would refuse otherwise.
+func (r *refChecker) appKeyManager(a *Application, base string, k ApplicationKey) {
+	field := base + ".keyManager"
+	if slices.Contains(BuiltinKeyManagers, k.KeyManager) && !r.isDeclared(KindKeyManager, k.KeyManager) {
+		return
+	}
+	if !r.isDeclared(KindKeyManager, k.KeyManager) {
+		r.sink.errAt(a.Pos(field), field, fmt.Sprintf("unknown key manager %q", k.KeyManager),
+			didYouMean(k.KeyManager, r.names(KindKeyManager, BuiltinKeyManagers), "key managers"))
+		return
+	}
+	km := r.st.KeyManager(k.KeyManager)
+	if km == nil {
+		return // declared but invalid; its own error is enough
+	}
+	switch {
+	case !km.Spec.Enabled:
+		r.sink.errAt(a.Pos(field), field, fmt.Sprintf("key manager %q is disabled (enabled: false at %s)", k.KeyManager, km.Pos("spec.enabled")),
+			"use an enabled key manager, or enable this one")
+	case k.Mode == KeyModeGenerate && !km.Spec.EnableOAuthAppCreation:
+		r.sink.errAt(a.Pos(field), field, fmt.Sprintf("key manager %q does not allow OAuth app creation (enableOAuthAppCreation: false)", k.KeyManager),
+			"set mode: map with an out-of-band client, or enableOAuthAppCreation: true on the key manager")
+	case k.Mode == KeyModeMap && !km.Spec.EnableMapOAuthConsumerApps:
+		r.sink.errAt(a.Pos(field), field, fmt.Sprintf("key manager %q does not allow mapping existing clients (enableMapOAuthConsumerApps: false)", k.KeyManager),
+			"set enableMapOAuthConsumerApps: true on the key manager, or use mode: generate")
+	}
+	if len(km.Spec.AvailableGrantTypes) > 0 {
+		for i, g := range k.GrantTypes {
+			if !slices.Contains(km.Spec.AvailableGrantTypes, g) {
+				f := fmt.Sprintf("%s.grantTypes[%d]", base, i)
+				r.sink.errAt(a.Pos(f), f, fmt.Sprintf("grant type %q is not in the availableGrantTypes of key manager %q", g, k.KeyManager),
+					didYouMean(g, km.Spec.AvailableGrantTypes, "available"))
+			}
+		}
+	}
+}
+
+// checkCallbackURL validates a callback URL the way APIM stores it: an
+// absolute URL, or `regexp=<pattern>` for several.
+func checkCallbackURL(s string) string {
+	if pat, ok := strings.CutPrefix(s, "regexp="); ok {
+		if _, err := regexp.Compile(pat); err != nil {
+			return fmt.Sprintf("callbackUrl: invalid regular expression after regexp=: %v", err)
+		}
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
+		return fmt.Sprintf("callbackUrl %q is not an absolute URL", s)
+	}
+	return ""
+}
+
+func (r *refChecker) apiKnown(o *Object, field string, api APIRef) {
+	var env []CatalogueAPI
+	if r.st.Environment != nil {
+		env = r.st.Environment.Spec.APIs
+	} else {
+		return // the environment itself is broken and says so
+	}
+	var names []string
+	for _, c := range env {
+		if c.Name == api.Name && c.Version == api.Version {
+			return
+		}
+		names = append(names, c.Name+" "+c.Version)
+	}
+	r.sink.errAt(o.Pos(field), field, fmt.Sprintf("API %s %s is not in the environment's API catalogue", api.Name, api.Version),
+		cmpHint(didYouMean(api.Name+" "+api.Version, names, "catalogue"), "add it under spec.apis in wso2sync.yaml, or fix the name and version"))
+}
+
+func cmpHint(hints ...string) string {
+	for _, h := range hints {
+		if strings.HasPrefix(h, "did you mean") {
+			return h
+		}
+	}
+	return hints[len(hints)-1]
+}
+
+func (r *refChecker) subscriptions() {
+	pairs := map[string]*Subscription{}
+	for _, s := range r.st.Subscriptions {
+		if !r.isDeclared(KindApplication, s.Spec.Application) {
+			r.sink.errAt(s.Pos("spec.application"), "spec.application", fmt.Sprintf("unknown application %q", s.Spec.Application),
+				didYouMean(s.Spec.Application, r.names(KindApplication, nil), "applications"))
+		}
+		r.apiKnown(&s.Object, "spec.api", s.Spec.API)
+		r.tier(&s.Object, "spec.throttlingPolicy", LevelSubscription, s.Spec.ThrottlingPolicy, BuiltinSubscriptionTiers)
+		key := s.Spec.Application + "\x00" + s.Spec.API.Name + "\x00" + s.Spec.API.Version
+		if other, dup := pairs[key]; dup {
+			r.sink.errAt(s.Source, "", fmt.Sprintf("application %q is subscribed to %s twice (also Subscription %q at %s)",
+				s.Spec.Application, s.Spec.API, other.Metadata.Name, other.Source), "APIM allows one subscription per application and API; keep one")
+			continue
+		}
+		pairs[key] = s
+	}
+}
+
+func (r *refChecker) users() {
+	seen := map[string]*User{}
+	for _, u := range r.st.Users {
+		for i, role := range u.Spec.Roles {
+			if slices.Contains(BuiltinRoles, role) || r.isDeclared(KindRole, role) {
+				continue
+			}
+			f := fmt.Sprintf("spec.roles[%d]", i)
+			r.sink.errAt(u.Pos(f), f, fmt.Sprintf("unknown role %q", role), didYouMean(role, r.names(KindRole, BuiltinRoles), "roles"))
+		}
+		// IS compares user names case-insensitively by default.
+		key := strings.ToLower(u.Spec.Domain + "/" + u.Spec.UserName)
+		if other, dup := seen[key]; dup {
+			r.sink.errAt(u.Pos("spec.userName"), "spec.userName", fmt.Sprintf("user %s/%s is also declared by User %q at %s",
+				u.Spec.Domain, u.Spec.UserName, other.Metadata.Name, other.Source), "declare each IS user once")
+			continue
+		}
+		seen[key] = u
+	}
+}
+
+func (r *refChecker) certificate(c *Certificate) {
+	switch c.Spec.Usage {
+	case CertUsageKeyManager:
+		if !r.isDeclared(KindKeyManager, c.Spec.KeyManager) {
+			r.sink.errAt(c.Pos("spec.keyManager"), "spec.keyManager", fmt.Sprintf("unknown key manager %q", c.Spec.KeyManager),
+				didYouMean(c.Spec.KeyManager, r.names(KindKeyManager, nil), "key managers"))
+		} else if km := r.st.KeyManager(c.Spec.KeyManager); km != nil && km.Spec.Certificates != nil && km.Spec.Certificates.Type == "JWKS" {
+			r.sink.errAt(c.Pos("spec.keyManager"), "spec.keyManager", fmt.Sprintf("key manager %q verifies tokens with JWKS (%s); it cannot also use a PEM certificate",
+				c.Spec.KeyManager, km.Pos("spec.certificates")), "remove this Certificate, or drop certificates from the key manager")
+		}
+	case CertUsageClient:
+		if c.Spec.API != nil {
+			r.apiKnown(&c.Object, "spec.api", *c.Spec.API)
+		}
+		r.tier(&c.Object, "spec.tier", LevelSubscription, c.Spec.Tier, BuiltinSubscriptionTiers)
+	}
+}
+
+func (r *refChecker) truststore(t *Truststore) {
+	aliases := map[string]int{}
+	for i, e := range t.Spec.Entries {
+		base := fmt.Sprintf("spec.entries[%d]", i)
+		if j, dup := aliases[strings.ToLower(e.Alias)]; dup {
+			// keytool aliases are case-insensitive.
+			r.sink.errAt(t.Pos(base+".alias"), base+".alias", fmt.Sprintf("alias %q is used twice in this truststore (also spec.entries[%d])", e.Alias, j), "")
+		}
+		aliases[strings.ToLower(e.Alias)] = i
+		if e.Certificate != "" && !r.isDeclared(KindCertificate, e.Certificate) {
+			r.sink.errAt(t.Pos(base+".certificate"), base+".certificate", fmt.Sprintf("unknown Certificate %q", e.Certificate),
+				didYouMean(e.Certificate, r.names(KindCertificate, nil), "certificates"))
+		}
+	}
+}
+
+// files checks that {file:} and {sealed:} secret references exist. The
+// files are only stat'ed, never read: their content is a secret.
+func (r *refChecker) files(refs []fileRef) {
+	for _, f := range refs {
+		if !existsFile(resolveAt(f.pos, f.path)) {
+			r.sink.errAt(f.pos, f.field, fmt.Sprintf("%s: %s %q does not exist", f.field, f.form, f.path),
+				"paths are relative to the manifest file; create the file or fix the path")
+		}
+	}
+}
+
+// local checks what lives on this machine: the CA bundle, PEM files and
+// inline PEMs, with expiry warnings. Certificates are public, so they may
+// be read.
+func (r *refChecker) local() {
+	if e := r.st.Environment; e != nil {
+		if e.Spec.TLS.InsecureSkipVerify {
+			r.sink.warnAt(e.Pos("spec.tls.insecureSkipVerify"), "spec.tls.insecureSkipVerify",
+				"TLS certificate verification is OFF for this environment: anyone on the network path can read the admin credentials",
+				"set tls.caBundle to the servers' CA certificate and remove insecureSkipVerify")
+		}
+		if ca := e.Spec.TLS.CABundle; ca != "" {
+			r.pemFile(&e.Object, "spec.tls.caBundle", ca)
+		}
+	}
+	for _, km := range r.st.KeyManagers {
+		if c := km.Spec.Certificates; c != nil && c.Type == "PEM" {
+			r.pemText(km.Pos("spec.certificates.value"), "spec.certificates.value", c.Value)
+		}
+	}
+	for _, c := range r.st.Certificates {
+		if c.Spec.Source.File != "" {
+			r.pemFile(&c.Object, "spec.source.file", c.Spec.Source.File)
+		}
+		if c.Spec.Source.PEM != "" {
+			r.pemText(c.Pos("spec.source.pem"), "spec.source.pem", c.Spec.Source.PEM)
+		}
+	}
+	for _, t := range r.st.Truststores {
+		for i, e := range t.Spec.Entries {
+			base := fmt.Sprintf("spec.entries[%d]", i)
+			if e.File != "" {
+				r.pemFile(&t.Object, base+".file", e.File)
+			}
+			if e.PEM != "" {
+				r.pemText(t.Pos(base+".pem"), base+".pem", e.PEM)
+			}
+		}
+	}
+}
+
+func (r *refChecker) pemFile(o *Object, field, p string) {
+	path := o.ResolvePath(field, p)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		r.sink.errAt(o.Pos(field), field, fmt.Sprintf("%s: cannot read %q: %v", field, p, unwrapPathError(err)),
+			"paths are relative to the manifest file")
+		return
+	}
+	r.pemText(o.Pos(field), field, string(data))
+}
+
+// pemText parses every CERTIFICATE block and warns about expiry.
+func (r *refChecker) pemText(pos Position, field, text string) {
+	rest := []byte(text)
+	found := 0
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		found++
+		cert, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			r.sink.errAt(pos, field, fmt.Sprintf("%s: certificate %d does not parse: %v", field, found, err), "")
+			continue
+		}
+		now := r.now()
+		subject := cert.Subject.String()
+		switch {
+		case now.After(cert.NotAfter):
+			r.sink.warnAt(pos, field, fmt.Sprintf("certificate %q expired on %s", subject, cert.NotAfter.UTC().Format(time.DateOnly)), "replace it with a current certificate")
+		case cert.NotAfter.Sub(now) < r.expiry:
+			r.sink.warnAt(pos, field, fmt.Sprintf("certificate %q expires on %s (in %d days)", subject, cert.NotAfter.UTC().Format(time.DateOnly),
+				int(cert.NotAfter.Sub(now).Hours()/24)), "renew it before it expires")
+		}
+	}
+	if found == 0 {
+		r.sink.errAt(pos, field, fmt.Sprintf("%s: no PEM certificate found", field), "expect a -----BEGIN CERTIFICATE----- block")
+	}
+}
+
+// resolveAt resolves p relative to the directory of the file at pos.
+func resolveAt(pos Position, p string) string {
+	if p == "" || filepath.IsAbs(p) || pos.File == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(pos.File), p)
+}
+
+func existsFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir()
+}

@@ -1,0 +1,273 @@
+package spec
+
+import (
+	"cmp"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// State is the desired estate of one environment, after overlays, defaults
+// and validation. Slices are sorted by name.
+type State struct {
+	// Dir is the environment directory Load was given.
+	Dir               string
+	Environment       *Environment
+	KeyManagers       []*KeyManager
+	ThrottlingPolicies []*ThrottlingPolicy
+	Applications      []*Application
+	Subscriptions     []*Subscription
+	Users             []*User
+	Roles             []*Role
+	Certificates      []*Certificate
+	Truststores       []*Truststore
+}
+
+// Resources returns every object, Environment first, then in the order of
+// Kinds, each kind by name.
+func (s *State) Resources() []Resource {
+	var out []Resource
+	if s.Environment != nil {
+		out = append(out, s.Environment)
+	}
+	out = appendAll(out, s.Certificates)
+	out = appendAll(out, s.Truststores)
+	out = appendAll(out, s.KeyManagers)
+	out = appendAll(out, s.ThrottlingPolicies)
+	out = appendAll(out, s.Roles)
+	out = appendAll(out, s.Applications)
+	out = appendAll(out, s.Users)
+	out = appendAll(out, s.Subscriptions)
+	return out
+}
+
+func appendAll[T Resource](out []Resource, in []T) []Resource {
+	for _, r := range in {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Count returns the number of objects per kind.
+func (s *State) Count() map[Kind]int {
+	m := map[Kind]int{}
+	for _, r := range s.Resources() {
+		m[r.Meta().Kind]++
+	}
+	return m
+}
+
+// find returns the object of a slice with the given name.
+func find[T Resource](in []T, name string) T {
+	for _, r := range in {
+		if r.Meta().Metadata.Name == name {
+			return r
+		}
+	}
+	var zero T
+	return zero
+}
+
+func (s *State) KeyManager(name string) *KeyManager   { return find(s.KeyManagers, name) }
+func (s *State) Application(name string) *Application { return find(s.Applications, name) }
+func (s *State) Role(name string) *Role               { return find(s.Roles, name) }
+func (s *State) Certificate(name string) *Certificate { return find(s.Certificates, name) }
+
+// ThrottlingPolicy returns the declared policy of a level by name.
+func (s *State) ThrottlingPolicy(level, name string) *ThrottlingPolicy {
+	for _, p := range s.ThrottlingPolicies {
+		if p.Metadata.Name == name && p.Spec.Level == level {
+			return p
+		}
+	}
+	return nil
+}
+
+// merged is one object after overlays: the node tree and where it came from.
+type merged struct {
+	kind   Kind
+	name   string
+	root   *node
+	source Position // first declaration
+	last   Position // last document merged in
+	layer  int
+}
+
+// key identifies an object across layers. The Environment is a singleton:
+// a base folder's Environment document is overlaid by the environment's own
+// whatever their names.
+func docKey(kind Kind, name string) string {
+	if kind == KindEnvironment {
+		return string(kind)
+	}
+	return string(kind) + "/" + name
+}
+
+// build merges the layers, validates each object and assembles the State.
+func (l *loader) build(dir string, opts LoadOptions) *State {
+	var order []string
+	objs := map[string]*merged{}
+	for li, lay := range l.layers {
+		for _, d := range lay.docs {
+			k := docKey(d.kind, d.name)
+			m := objs[k]
+			switch {
+			case m == nil:
+				objs[k] = &merged{kind: d.kind, name: d.name, root: d.root, source: d.pos, last: d.pos, layer: li}
+				order = append(order, k)
+			case m.layer == li:
+				what := fmt.Sprintf("%s %q", d.kind, d.name)
+				if d.kind == KindEnvironment {
+					what = "Environment document"
+				}
+				l.sink.errAt(d.pos, "", fmt.Sprintf("duplicate %s: also declared at %s", what, m.last),
+					"declare each kind+name once per folder; to change an object per environment, overlay it from the environment folder")
+			default:
+				m.root = merge(m.root, d.root)
+				m.last, m.layer = d.pos, li
+			}
+		}
+	}
+	// The environment directory's own layer is the last one loaded.
+	st := &State{Dir: dir}
+	if env := objs[string(KindEnvironment)]; env == nil || env.layer != len(l.layers)-1 {
+		l.sink.errAt(Position{File: joinFile(dir, EnvironmentFile)}, "", fmt.Sprintf("%s has no Environment document", joinFile(dir, EnvironmentFile)),
+			"add a document with `kind: Environment` (see examples/environments/dev/wso2sync.yaml)")
+	}
+	v, err := newValidator()
+	if err != nil {
+		l.sink.errAt(Position{}, "", err.Error(), "please report this as a wso2sync bug")
+		return st
+	}
+	if env := objs[string(KindEnvironment)]; env != nil {
+		overrideURL(env.root, "apim", opts.APIMURL, "--apim-url")
+		overrideURL(env.root, "is", opts.ISURL, "--is-url")
+	}
+	// Names of every object whose header is sound, for reference checks: an
+	// object with schema errors is still "declared", so its references do
+	// not cascade into a second error.
+	declared := map[Kind]map[string]Position{}
+	for _, k := range order {
+		m := objs[k]
+		if declared[m.kind] == nil {
+			declared[m.kind] = map[string]Position{}
+		}
+		declared[m.kind][m.name] = m.source
+	}
+	sc := &structure{sink: l.sink}
+	for _, k := range order {
+		if l.ctx.Err() != nil {
+			break
+		}
+		m := objs[k]
+		t := docType(m.kind)
+		sc.check(m.root, t, "")
+		positions := map[string]Position{}
+		m.root.positions("", positions)
+		obj := newDoc(m.kind)
+		if !v.validate(m.kind, m.root, positions, m.source, obj, l.sink) {
+			continue
+		}
+		meta := obj.Meta()
+		meta.Source, meta.Positions = m.source, positions
+		st.add(obj)
+	}
+	st.sort()
+	r := &refChecker{st: st, sink: l.sink, declared: declared, now: opts.Now, expiry: opts.ExpiryWarning}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.expiry == 0 {
+		r.expiry = 30 * 24 * time.Hour
+	}
+	r.files(sc.fileRefs)
+	if !l.parseFail {
+		// With a file that did not parse, missing references are most likely
+		// in the part that was lost; reporting them would only be noise.
+		r.check()
+	}
+	r.local()
+	return st
+}
+
+func joinFile(dir, name string) string { return filepath.Join(dir, name) }
+
+// overrideURL replaces spec.<server>.url with a command-line value.
+func overrideURL(env *node, server, url, flag string) {
+	if url == "" {
+		return
+	}
+	spec := env.get("spec")
+	if spec == nil || spec.kind != nodeMap {
+		return
+	}
+	srv := spec.get(server)
+	if srv == nil || srv.kind != nodeMap {
+		srv = &node{kind: nodeMap, fields: map[string]*node{}, pos: spec.pos, keyPos: spec.pos}
+		spec.set(server, srv)
+	}
+	pos := Position{File: flag}
+	srv.set("url", &node{kind: nodeScalar, scalar: url, pos: pos, keyPos: pos})
+}
+
+func (s *State) add(r Resource) {
+	switch o := r.(type) {
+	case *Environment:
+		s.Environment = o
+	case *KeyManager:
+		s.KeyManagers = append(s.KeyManagers, o)
+	case *ThrottlingPolicy:
+		s.ThrottlingPolicies = append(s.ThrottlingPolicies, o)
+	case *Application:
+		s.Applications = append(s.Applications, o)
+	case *Subscription:
+		s.Subscriptions = append(s.Subscriptions, o)
+	case *User:
+		s.Users = append(s.Users, o)
+	case *Role:
+		s.Roles = append(s.Roles, o)
+	case *Certificate:
+		s.Certificates = append(s.Certificates, o)
+	case *Truststore:
+		s.Truststores = append(s.Truststores, o)
+	}
+}
+
+func byName[T Resource](a, b T) int { return cmp.Compare(a.Meta().Metadata.Name, b.Meta().Metadata.Name) }
+
+func (s *State) sort() {
+	slices.SortFunc(s.KeyManagers, byName)
+	slices.SortFunc(s.ThrottlingPolicies, byName)
+	slices.SortFunc(s.Applications, byName)
+	slices.SortFunc(s.Subscriptions, byName)
+	slices.SortFunc(s.Users, byName)
+	slices.SortFunc(s.Roles, byName)
+	slices.SortFunc(s.Certificates, byName)
+	slices.SortFunc(s.Truststores, byName)
+}
+
+// newDoc returns a new typed document for a kind.
+func newDoc(k Kind) Resource {
+	switch k {
+	case KindEnvironment:
+		return &Environment{}
+	case KindKeyManager:
+		return &KeyManager{}
+	case KindThrottlingPolicy:
+		return &ThrottlingPolicy{}
+	case KindApplication:
+		return &Application{}
+	case KindSubscription:
+		return &Subscription{}
+	case KindUser:
+		return &User{}
+	case KindRole:
+		return &Role{}
+	case KindCertificate:
+		return &Certificate{}
+	case KindTruststore:
+		return &Truststore{}
+	}
+	panic("spec: unknown kind " + string(k)) // header() admits only Kinds
+}
