@@ -1,0 +1,227 @@
+package contract
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi2"
+	"github.com/getkin/kin-openapi/openapi2conv"
+	"github.com/getkin/kin-openapi/openapi3"
+	"gopkg.in/yaml.v3"
+)
+
+// SpecsEnv names the environment variable that points at the folder of
+// official spec files when it is not found by walking up from the working
+// directory.
+const SpecsEnv = "WSO2SYNC_SPECS"
+
+// specRel is where the spec folder sits relative to an ancestor of the
+// working directory: the repository lives beside ../shared.
+const specRel = "shared/reference/specs"
+
+// SpecFiles are the official specs the simulator is checked against (APIM
+// 4.5.0 and IS 7.1). Route.Spec names one of them.
+var SpecFiles = []string{
+	"apim-4.5.0_admin-api-v4.yaml",
+	"apim-4.5.0_devportal-api-v3.yaml",
+	"apim-4.5.0_publisher-api-v4.yaml",
+	"apim-4.x_client-registration-v0.17_dcr.yaml",
+	"is-7.0-7.1_scim2.yaml",
+	"is-7.1-7.2_oauth-dcr-v1.1.yaml",
+	"is-7.1_api-resources-v1.yaml",
+	"is-7.1_applications-v1.yaml",
+	"is-7.0-7.3_keystores-v1.yaml",
+}
+
+// FindSpecsDir locates the folder holding the official spec files: the
+// WSO2SYNC_SPECS environment variable if set, else the first
+// "shared/reference/specs" found walking up from the working directory.
+func FindSpecsDir() (string, error) {
+	if d := os.Getenv(SpecsEnv); d != "" {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			return "", fmt.Errorf("%s=%q is not a directory", SpecsEnv, d)
+		}
+		return d, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		cand := filepath.Join(dir, specRel)
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			return cand, nil
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	return "", fmt.Errorf("official WSO2 specs not found: no %q in any parent of %s; "+
+		"check out the shared folder beside the repository (../shared) or set %s to the specs folder",
+		specRel, wd, SpecsEnv)
+}
+
+// Specs are the loaded official specs, keyed by file name.
+type Specs struct {
+	Dir  string
+	Docs map[string]*openapi3.T
+}
+
+var (
+	specsOnce sync.Once
+	specsVal  *Specs
+	specsErr  error
+)
+
+// LoadSpecs loads (once per process) every file in SpecFiles, converting
+// Swagger 2.0 files to OpenAPI 3 and applying the Fix of every erratum that
+// has one.
+func LoadSpecs() (*Specs, error) {
+	specsOnce.Do(func() {
+		specsVal, specsErr = loadSpecs()
+	})
+	return specsVal, specsErr
+}
+
+func loadSpecs() (*Specs, error) {
+	dir, err := FindSpecsDir()
+	if err != nil {
+		return nil, err
+	}
+	s := &Specs{Dir: dir, Docs: map[string]*openapi3.T{}}
+	type res struct {
+		name string
+		doc  *openapi3.T
+		err  error
+	}
+	ch := make(chan res, len(SpecFiles))
+	for _, name := range SpecFiles {
+		go func() {
+			doc, err := loadSpecFile(filepath.Join(dir, name))
+			ch <- res{name, doc, err}
+		}()
+	}
+	var errs []error
+	for range SpecFiles {
+		r := <-ch
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.name, r.err))
+			continue
+		}
+		s.Docs[r.name] = r.doc
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	for i, e := range Errata {
+		if e.Fix == nil {
+			continue
+		}
+		doc := s.Docs[e.Spec]
+		if doc == nil {
+			return nil, fmt.Errorf("erratum %d (%s): spec %q not loaded", i, e.Op, e.Spec)
+		}
+		if err := e.Fix(doc); err != nil {
+			return nil, fmt.Errorf("erratum %d (%s): fix failed: %w", i, e.Op, err)
+		}
+	}
+	return s, nil
+}
+
+// loadSpecFile reads a YAML spec, drops duplicate mapping keys (keeping the
+// last, as PyYAML does; erratum "IS DCR v1.1 duplicate keys"), and loads it
+// as OpenAPI 3 (converting Swagger 2.0).
+func loadSpecFile(path string) (*openapi3.T, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	dedupKeys(&root)
+	var v any
+	if err := root.Decode(&v); err != nil {
+		return nil, err
+	}
+	js, err := json.Marshal(jsonable(v))
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Swagger string `json:"swagger"`
+	}
+	_ = json.Unmarshal(js, &head)
+	if strings.HasPrefix(head.Swagger, "2") {
+		var d2 openapi2.T
+		if err := json.Unmarshal(js, &d2); err != nil {
+			return nil, fmt.Errorf("swagger 2.0: %w", err)
+		}
+		d3, err := openapi2conv.ToV3(&d2)
+		if err != nil {
+			return nil, fmt.Errorf("convert to openapi 3: %w", err)
+		}
+		return d3, nil
+	}
+	loader := openapi3.NewLoader()
+	loader.Context = context.Background()
+	doc, err := loader.LoadFromData(js)
+	if err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// dedupKeys removes earlier occurrences of repeated mapping keys.
+func dedupKeys(n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		last := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			last[n.Content[i].Value] = i
+		}
+		out := n.Content[:0:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if last[n.Content[i].Value] == i {
+				out = append(out, n.Content[i], n.Content[i+1])
+			}
+		}
+		n.Content = out
+	}
+	for _, c := range n.Content {
+		dedupKeys(c)
+	}
+}
+
+// jsonable turns YAML-decoded values into JSON-marshalable ones.
+func jsonable(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			t[k] = jsonable(x)
+		}
+		return t
+	case map[any]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[fmt.Sprint(k)] = jsonable(x)
+		}
+		return m
+	case []any:
+		for i, x := range t {
+			t[i] = jsonable(x)
+		}
+		return t
+	default:
+		return v
+	}
+}
