@@ -92,6 +92,11 @@ func (v *validator) report(kind Kind, def cue.Value, doc *node, err error, posit
 		}
 	}
 	for _, is := range issues {
+		if len(is.msgs) == 0 && hasChildIssue(issues, is) {
+			// Only a "N errors in empty disjunction" header whose details
+			// are reported at the element paths below it.
+			continue
+		}
 		field := pathOf(is.path)
 		pos := docPos
 		for p := field; p != ""; p = parentPath(p) {
@@ -112,12 +117,54 @@ var (
 
 // patternHints explains the schema's regular expressions in words.
 var patternHints = map[string]string{
-	`^https?://[^\s/]+(/\S*)?$`:                 "write an absolute http:// or https:// URL",
-	`^https://[^\s/]+(/\S*)?$`:                  "write an absolute https:// URL (the fingerprint pins a TLS download)",
-	`^\S(.*\S)?$`:                               "remove leading and trailing blanks (WSO2 rejects them)",
+	`^https?://[^\s/]+(/\S*)?$`:                        "write an absolute http:// or https:// URL",
+	`^https://[^\s/]+(/\S*)?$`:                         "write an absolute https:// URL (the fingerprint pins a TLS download)",
+	`^\S(.*\S)?$`:                                      "remove leading and trailing blanks (WSO2 rejects them)",
 	`^(sha256:)?([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$`: "write the SHA-256 fingerprint as 64 hex digits (colons allowed), e.g. from `openssl x509 -noout -fingerprint -sha256`",
-	`^age1[02-9ac-hj-np-z]{58}$`:                "write an age X25519 public key (age1…), as printed by age-keygen",
-	`^[A-Za-z_][A-Za-z0-9_]*$`:                  "an environment variable name has letters, digits and underscores",
+	`^age1[02-9ac-hj-np-z]{58}$`:                       "write an age X25519 public key (age1…), as printed by age-keygen",
+	`^[A-Za-z_][A-Za-z0-9_]*$`:                         "an environment variable name has letters, digits and underscores",
+}
+
+// hasChildIssue reports whether another issue is about a path below is.
+func hasChildIssue(issues []*cueIssue, is *cueIssue) bool {
+	for _, o := range issues {
+		if len(o.path) > len(is.path) && slices.Equal(o.path[:len(is.path)], is.path) {
+			return true
+		}
+	}
+	return false
+}
+
+// enumFromConflicts recognises a failed choice between literals: every
+// message is `conflicting values X and Y` with Y the value in the YAML.
+// It returns the allowed literals.
+func enumFromConflicts(msgs []string, data *node) []string {
+	s, ok := data.str()
+	if !ok {
+		return nil
+	}
+	q := strconv.Quote(s)
+	var out []string
+	for _, m := range msgs {
+		c := reConflict.FindStringSubmatch(m)
+		if c == nil {
+			return nil
+		}
+		other := c[1]
+		if other == q {
+			other = c[2]
+		} else if c[2] != q {
+			return nil
+		}
+		lit, err := strconv.Unquote(other)
+		if err != nil {
+			return nil // not a string literal (a type or a bound)
+		}
+		if !slices.Contains(out, lit) {
+			out = append(out, lit)
+		}
+	}
+	return out
 }
 
 // explain turns one CUE issue into a user-facing message and hint.
@@ -149,8 +196,16 @@ func (v *validator) explain(def cue.Value, doc *node, is *cueIssue) (string, str
 		return fmt.Sprintf("%s: wrong type: want %s, got %s", field, want, got), hint
 	}
 	// A disjunction of string literals is an enum: list the choices.
-	if enum := enumValues(def, is.path); len(enum) > 0 && data != nil {
+	enum := enumFromConflicts(is.msgs, data)
+	if len(enum) < 2 {
+		enum = enumValues(def, is.path)
+	}
+	if len(enum) > 0 && data != nil {
 		if s, ok := data.str(); ok {
+			if len(enum) > 5 {
+				// Too many to read in one line: the hint lists them.
+				return fmt.Sprintf("%s: invalid value %q", field, s), didYouMean(s, enum, "valid values")
+			}
 			return fmt.Sprintf("%s: invalid value %q (want one of %s)", field, s, quoteAll(enum)), didYouMean(s, enum, "valid values")
 		}
 	}

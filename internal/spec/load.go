@@ -58,6 +58,7 @@ type loader struct {
 	sink      *diagSink
 	layers    []*layer
 	loaded    map[string]bool // absolute dirs already loaded (diamond includes)
+	files     []string
 	parseFail bool
 }
 
@@ -72,7 +73,7 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*State, Diagnostic
 	l := &loader{ctx: ctx, sink: sink, loaded: map[string]bool{}}
 	dir = filepath.Clean(dir)
 	if fi, err := os.Stat(filepath.Join(dir, EnvironmentFile)); err != nil || fi.IsDir() {
-		sink.errAt(Position{File: dir}, "", fmt.Sprintf("no %s in %s: not an environment directory", EnvironmentFile, dir),
+		sink.errAt(Position{}, "", fmt.Sprintf("no %s in %s: not an environment directory", EnvironmentFile, dir),
 			fmt.Sprintf("pass --env DIR for a directory holding %s (see examples/environments/dev)", EnvironmentFile))
 		return nil, sink.ds
 	}
@@ -168,6 +169,7 @@ var reYAMLLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseFile splits a file into documents and checks each header.
 func (l *loader) parseFile(file string) []*document {
+	l.files = append(l.files, file)
 	data, err := readBounded(file)
 	if err != nil {
 		l.sink.errAt(Position{File: file}, "", err.Error(), "")

@@ -46,9 +46,37 @@ func (r *refChecker) isDeclared(k Kind, name string) bool {
 func (r *refChecker) names(k Kind, builtins []string) []string {
 	out := slices.Clone(builtins)
 	for n := range r.declared[k] {
-		out = append(out, n)
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
 	}
 	return out
+}
+
+// source checks that a certificate source names exactly one origin, and
+// that a URL comes with the fingerprint that pins it.
+func (r *refChecker) source(o *Object, base string, src CertSource, certificate string) {
+	var set []string
+	for _, f := range []struct{ name, val string }{{"pem", src.PEM}, {"file", src.File}, {"url", src.URL}, {"certificate", certificate}} {
+		if f.val != "" {
+			set = append(set, f.name)
+		}
+	}
+	want := "pem, file or url"
+	if base != "spec.source" {
+		want = "pem, file, url or certificate"
+	}
+	switch {
+	case len(set) == 0:
+		r.sink.errAt(o.Pos(base), base, fmt.Sprintf("%s: no certificate source", base), "set one of "+want)
+	case len(set) > 1:
+		r.sink.errAt(o.Pos(base), base, fmt.Sprintf("%s: set one certificate source, not %s", base, strings.Join(set, " and ")), "keep one of "+want)
+	case src.URL != "" && src.SHA256 == "":
+		r.sink.errAt(o.Pos(joinPath(base, "url")), joinPath(base, "sha256"), fmt.Sprintf("%s: a certificate fetched from a URL needs its sha256 fingerprint", base),
+			"add sha256 (openssl x509 -noout -fingerprint -sha256 -in cert.pem) so a changed certificate is never trusted silently")
+	case src.URL == "" && src.SHA256 != "":
+		r.sink.errAt(o.Pos(joinPath(base, "sha256")), joinPath(base, "sha256"), fmt.Sprintf("%s: sha256 only applies to a url source", base), "remove sha256")
+	}
 }
 
 // check runs the reference checks between objects.
@@ -202,6 +230,7 @@ func (r *refChecker) apiKnown(o *Object, field string, api APIRef) {
 		cmpHint(didYouMean(api.Name+" "+api.Version, names, "catalogue"), "add it under spec.apis in wso2sync.yaml, or fix the name and version"))
 }
 
+// cmpHint prefers a "did you mean" hint over the fallback.
 func cmpHint(hints ...string) string {
 	for _, h := range hints {
 		if strings.HasPrefix(h, "did you mean") {
@@ -280,7 +309,7 @@ func (r *refChecker) truststore(t *Truststore) {
 		aliases[strings.ToLower(e.Alias)] = i
 		if e.Certificate != "" && !r.isDeclared(KindCertificate, e.Certificate) {
 			r.sink.errAt(t.Pos(base+".certificate"), base+".certificate", fmt.Sprintf("unknown Certificate %q", e.Certificate),
-				didYouMean(e.Certificate, r.names(KindCertificate, nil), "certificates"))
+				cmpHint(didYouMean(e.Certificate, r.names(KindCertificate, nil), ""), "declare a Certificate with that name, or give the entry a pem, file or url"))
 		}
 	}
 }
@@ -316,6 +345,7 @@ func (r *refChecker) local() {
 		}
 	}
 	for _, c := range r.st.Certificates {
+		r.source(&c.Object, "spec.source", c.Spec.Source, "")
 		if c.Spec.Source.File != "" {
 			r.pemFile(&c.Object, "spec.source.file", c.Spec.Source.File)
 		}
@@ -326,6 +356,7 @@ func (r *refChecker) local() {
 	for _, t := range r.st.Truststores {
 		for i, e := range t.Spec.Entries {
 			base := fmt.Sprintf("spec.entries[%d]", i)
+			r.source(&t.Object, base, CertSource{PEM: e.PEM, File: e.File, URL: e.URL, SHA256: e.SHA256}, e.Certificate)
 			if e.File != "" {
 				r.pemFile(&t.Object, base+".file", e.File)
 			}

@@ -12,16 +12,21 @@ import (
 // and validation. Slices are sorted by name.
 type State struct {
 	// Dir is the environment directory Load was given.
-	Dir               string
-	Environment       *Environment
-	KeyManagers       []*KeyManager
+	Dir string
+	// Name is the environment's metadata.name (set even when the
+	// Environment document itself is invalid).
+	Name string
+	// Files are the manifest files read, in load order.
+	Files              []string
+	Environment        *Environment
+	KeyManagers        []*KeyManager
 	ThrottlingPolicies []*ThrottlingPolicy
-	Applications      []*Application
-	Subscriptions     []*Subscription
-	Users             []*User
-	Roles             []*Role
-	Certificates      []*Certificate
-	Truststores       []*Truststore
+	Applications       []*Application
+	Subscriptions      []*Subscription
+	Users              []*User
+	Roles              []*Role
+	Certificates       []*Certificate
+	Truststores        []*Truststore
 }
 
 // Resources returns every object, Environment first, then in the order of
@@ -125,12 +130,13 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 					"declare each kind+name once per folder; to change an object per environment, overlay it from the environment folder")
 			default:
 				m.root = merge(m.root, d.root)
-				m.last, m.layer = d.pos, li
+				// The Environment takes the name of the environment folder's document.
+				m.last, m.layer, m.name = d.pos, li, d.name
 			}
 		}
 	}
 	// The environment directory's own layer is the last one loaded.
-	st := &State{Dir: dir}
+	st := &State{Dir: dir, Files: l.files}
 	if env := objs[string(KindEnvironment)]; env == nil || env.layer != len(l.layers)-1 {
 		l.sink.errAt(Position{File: joinFile(dir, EnvironmentFile)}, "", fmt.Sprintf("%s has no Environment document", joinFile(dir, EnvironmentFile)),
 			"add a document with `kind: Environment` (see examples/environments/dev/wso2sync.yaml)")
@@ -141,6 +147,7 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 		return st
 	}
 	if env := objs[string(KindEnvironment)]; env != nil {
+		st.Name = env.name
 		overrideURL(env.root, "apim", opts.APIMURL, "--apim-url")
 		overrideURL(env.root, "is", opts.ISURL, "--is-url")
 	}
@@ -234,7 +241,9 @@ func (s *State) add(r Resource) {
 	}
 }
 
-func byName[T Resource](a, b T) int { return cmp.Compare(a.Meta().Metadata.Name, b.Meta().Metadata.Name) }
+func byName[T Resource](a, b T) int {
+	return cmp.Compare(a.Meta().Metadata.Name, b.Meta().Metadata.Name)
+}
 
 func (s *State) sort() {
 	slices.SortFunc(s.KeyManagers, byName)

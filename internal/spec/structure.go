@@ -93,9 +93,7 @@ func (s *structure) check(n *node, t reflect.Type, path string) {
 func (s *structure) checkSecret(n *node, path string) {
 	bad := func(msg string) {
 		s.sink.errAt(n.keyPos, path, msg, secretHint)
-		*n = node{kind: nodeMap, pos: n.pos, keyPos: n.keyPos, fields: map[string]*node{
-			"env": {kind: nodeScalar, scalar: "WSO2SYNC_REDACTED", pos: n.pos, keyPos: n.pos},
-		}, keys: []string{"env"}}
+		*n = redacted(n)
 	}
 	if n.kind != nodeMap {
 		bad(fmt.Sprintf("%s is a secret field and must not hold a plain value (value not shown)", path))
@@ -105,9 +103,10 @@ func (s *structure) checkSecret(n *node, path string) {
 	for _, k := range n.keys {
 		if !slices.Contains(secretKeys, k) {
 			// Only the key is named: the value might be the secret.
-			s.sink.errAt(n.fields[k].keyPos, joinPath(path, k), fmt.Sprintf("unknown field %q in secret reference", k), didYouMean(k, secretKeys, "a secret reference is one of"))
-			n.remove(k)
-			continue
+			s.sink.errAt(n.fields[k].keyPos, joinPath(path, k), fmt.Sprintf("%s: unknown field %q in secret reference", path, k),
+				cmpHint(didYouMean(k, secretKeys, ""), secretHint))
+			*n = redacted(n)
+			return
 		}
 		forms = append(forms, k)
 	}
@@ -157,3 +156,12 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 
 // docType is the Go type of a kind's document.
 func docType(k Kind) reflect.Type { return reflect.TypeOf(newDoc(k)).Elem() }
+
+// redacted is the placeholder a rejected secret field becomes, so the
+// schema sees a well-formed reference and the value is gone from memory the
+// rest of the load can print.
+func redacted(n *node) node {
+	return node{kind: nodeMap, pos: n.pos, keyPos: n.keyPos, fields: map[string]*node{
+		"env": {kind: nodeScalar, scalar: "WSO2SYNC_REDACTED", pos: n.pos, keyPos: n.pos},
+	}, keys: []string{"env"}}
+}

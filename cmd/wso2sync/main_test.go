@@ -1,0 +1,75 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets testscript run this binary as the "wso2sync" command, so
+// the scripts exercise the real main.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"wso2sync": func() { os.Exit(Main()) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. WSO2SYNC_UPDATE=1 rewrites the
+// golden files inside the scripts from the actual output.
+func TestScripts(t *testing.T) {
+	examples, err := filepath.Abs(filepath.Join("..", "..", "examples", "environments"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "..", "testdata", "script"),
+		UpdateScripts:       os.Getenv("WSO2SYNC_UPDATE") == "1",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("EXAMPLES", examples)
+			// Keep the host's settings out of the scripts.
+			env.Setenv("WSO2SYNC_APIM_URL", "")
+			env.Setenv("WSO2SYNC_IS_URL", "")
+			env.Setenv("NO_COLOR", "1")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"gencert": cmdGencert,
+		},
+	})
+}
+
+// cmdGencert writes a self-signed PEM certificate that expires in N days:
+//
+//	gencert FILE DAYS
+func cmdGencert(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: gencert FILE DAYS")
+	}
+	days, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "test-" + args[1] + "d"},
+		NotBefore:    now.Add(-24 * time.Hour),
+		// Half a day of slack so "in N days" does not flip during the run.
+		NotAfter: now.Add(time.Duration(days)*24*time.Hour + 12*time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+}

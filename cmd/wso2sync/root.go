@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wso2sync/wso2sync/internal/logging"
+)
+
+// Exit codes. `plan` will add 2 for "changes present", as
+// `terraform plan -detailed-exitcode` does.
+const (
+	exitOK    = 0
+	exitError = 1
+)
+
+// Environment variables that stand in for flags.
+const (
+	envAPIMURL = "WSO2SYNC_APIM_URL"
+	envISURL   = "WSO2SYNC_IS_URL"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	envDir    string
+	apimURL   string
+	isURL     string
+	output    string
+	logFormat string
+	logLevel  string
+
+	stdout, stderr io.Writer
+	log            *slog.Logger
+}
+
+// Main runs the CLI and returns the process exit code. It is main's body and
+// the entry point testscript runs as the "wso2sync" command.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRootCmd(g)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ce *cliError
+	if !errors.As(err, &ce) {
+		// cobra's own errors (unknown flag, bad arguments) are usage errors.
+		ce = &cliError{msg: err.Error(), hint: "run 'wso2sync --help' for usage", code: exitError}
+	}
+	if !ce.reported {
+		fmt.Fprintf(stderr, "wso2sync: error: %s\n", ce.msg)
+		if ce.hint != "" {
+			fmt.Fprintf(stderr, "hint: %s\n", ce.hint)
+		}
+	}
+	return ce.code
+}
+
+// cliError is an error a command returns to end with a given exit code.
+// reported means the command already printed everything the user needs.
+type cliError struct {
+	msg, hint string
+	code      int
+	reported  bool
+}
+
+func (e *cliError) Error() string { return e.msg }
+
+func newRootCmd(g *globals) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "wso2sync",
+		Short: "Keep a WSO2 API Manager + Identity Server estate in line with manifests in git",
+		Long: `wso2sync makes a WSO2 API Manager 4.5 + Identity Server 7.1 estate declarative:
+key managers, throttling policies, applications and their keys, subscriptions,
+IS users and roles, certificates and truststores are described in YAML
+manifests, validated against a CUE schema, planned, and applied in order.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return g.setup()
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&g.envDir, "env", ".", "environment directory (holds wso2sync.yaml)")
+	f.StringVar(&g.apimURL, "apim-url", "", "APIM base URL, overriding the environment file (env "+envAPIMURL+")")
+	f.StringVar(&g.isURL, "is-url", "", "IS base URL, overriding the environment file (env "+envISURL+")")
+	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
+	f.StringVar(&g.logFormat, "log-format", logging.FormatAuto, "log format: auto (colour on a terminal, else JSON), text or json")
+	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+
+	root.AddCommand(newValidateCmd(g), newVersionCmd(g))
+	return root
+}
+
+// setup checks the global flags and builds the logger.
+func (g *globals) setup() error {
+	if g.output != "text" && g.output != "json" {
+		return &cliError{msg: fmt.Sprintf("unknown --output %q", g.output), hint: "use --output text or --output json", code: exitError}
+	}
+	level, err := logging.ParseLevel(g.logLevel)
+	if err != nil {
+		return &cliError{msg: err.Error(), hint: "use --log-level debug|info|warn|error", code: exitError}
+	}
+	g.log, err = logging.New(g.stderr, g.logFormat, level)
+	if err != nil {
+		return &cliError{msg: err.Error(), hint: "use --log-format auto|text|json", code: exitError}
+	}
+	if g.apimURL == "" {
+		g.apimURL = os.Getenv(envAPIMURL)
+	}
+	if g.isURL == "" {
+		g.isURL = os.Getenv(envISURL)
+	}
+	return nil
+}
