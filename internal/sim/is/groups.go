@@ -1,0 +1,352 @@
+package is
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+func (s *Server) groupWireLocked(g *group) map[string]any {
+	m := map[string]any{
+		"schemas":     []string{schemaGroup},
+		"id":          g.ID,
+		"displayName": g.wireName(),
+		"meta": map[string]any{
+			"created":      scimTime(g.Created),
+			"lastModified": scimTime(g.Modified),
+			"resourceType": "Group",
+			"location":     s.baseURL() + baseSCIM + "/Groups/" + g.ID,
+		},
+	}
+	if len(g.Members) > 0 {
+		ms := make([]map[string]any, 0, len(g.Members))
+		for _, id := range g.Members {
+			if u := s.st.users[id]; u != nil {
+				ms = append(ms, map[string]any{"value": id, "display": u.wireName(),
+					"$ref": s.baseURL() + baseSCIM + "/Users/" + id})
+			}
+		}
+		m["members"] = ms
+	}
+	var rs []map[string]any
+	for _, r := range s.st.roleOrder {
+		if slices.Contains(r.Groups, g.ID) {
+			rs = append(rs, s.roleRefLocked(r))
+		}
+	}
+	if len(rs) > 0 {
+		m["roles"] = rs
+	}
+	return m
+}
+
+func groupNotFound(id string) *scimErr {
+	return &scimErr{status: 404, detail: fmt.Sprintf("Group with id: %s not found in the system.", id)}
+}
+
+type groupInput struct {
+	DisplayName string     `json:"displayName"`
+	Members     []refValue `json:"members"`
+}
+
+func (s *Server) validateMembersLocked(ids []string) *scimErr {
+	for _, id := range ids {
+		if s.st.users[id] == nil {
+			return badRequest("invalidValue", "User id: %s does not exist.", id)
+		}
+	}
+	return nil
+}
+
+func (s *Server) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
+	if s.guard(w, r, "internal_group_mgt_create") == nil {
+		return
+	}
+	var in groupInput
+	if e := readJSON(r, &in); e != nil {
+		writeSCIMError(w, e)
+		return
+	}
+	if strings.TrimSpace(in.DisplayName) == "" {
+		writeSCIMError(w, badRequest("invalidValue", "Required attribute displayName is missing in the SCIM Group object."))
+		return
+	}
+	domain, name := splitDomain(strings.TrimSpace(in.DisplayName))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.groupByName(domain, name) != nil {
+		g := &group{Domain: domain, Name: name}
+		writeSCIMError(w, &scimErr{status: 409, scimType: "uniqueness",
+			detail: fmt.Sprintf("Group with name: %s already exists in the system.", g.wireName())})
+		return
+	}
+	ids := refIDs(in.Members)
+	if e := s.validateMembersLocked(ids); e != nil {
+		writeSCIMError(w, e)
+		return
+	}
+	now := s.now()
+	g := &group{ID: newUUID(), Domain: domain, Name: name, Created: now, Modified: now}
+	s.st.insertGroup(g)
+	s.st.setGroupMembers(g, ids)
+	body := s.groupWireLocked(g)
+	w.Header().Set("Location", body["meta"].(map[string]any)["location"].(string))
+	writeJSON(w, http.StatusCreated, scimCT, body)
+}
+
+func (s *Server) handleGetGroup(w http.ResponseWriter, r *http.Request) {
+	if s.guard(w, r, "internal_group_mgt_view") == nil {
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	g := s.st.groups[id]
+	if g == nil {
+		writeSCIMError(w, groupNotFound(id))
+		return
+	}
+	writeJSON(w, http.StatusOK, scimCT, projectQuery(s.groupWireLocked(g), queryMap(r)))
+}
+
+func (s *Server) handleListGroups(w http.ResponseWriter, r *http.Request) {
+	if s.guard(w, r, "internal_group_mgt_view") == nil {
+		return
+	}
+	s.listGroups(w, queryMap(r))
+}
+
+func (s *Server) handleSearchGroups(w http.ResponseWriter, r *http.Request) {
+	if s.guard(w, r, "internal_group_mgt_view") == nil {
+		return
+	}
+	var sr searchRequest
+	if e := readJSON(r, &sr); e != nil {
+		writeSCIMError(w, e)
+		return
+	}
+	s.listGroups(w, sr.asQuery())
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, q map[string]string) {
+	pg, e := s.scimPage(q)
+	if e != nil {
+		writeSCIMError(w, e)
+		return
+	}
+	var terms []filterTerm
+	if f := strings.TrimSpace(q["filter"]); f != "" {
+		var err error
+		terms, err = parseFilter(f)
+		if err == nil {
+			for _, t := range terms {
+				switch strings.ToLower(t.attr) {
+				case "displayname", "id":
+				default:
+					err = errInvalidFilter
+				}
+			}
+		}
+		if err != nil {
+			writeSCIMError(w, badRequest("invalidFilter", "The specified filter syntax is invalid or the specified attribute and filter comparison combination is not supported: %s", f))
+			return
+		}
+	}
+	domain := strings.ToUpper(q["domain"])
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var items []map[string]any
+	total := 0
+	for _, g := range s.st.groupOrder {
+		if domain != "" && g.Domain != domain {
+			continue
+		}
+		ok := true
+		for _, t := range terms {
+			switch strings.ToLower(t.attr) {
+			case "displayname":
+				if strings.Contains(t.value, "/") {
+					d, n := splitDomain(t.value)
+					ok = ok && g.Domain == d && matchOp(t.op, g.Name, n)
+				} else {
+					ok = ok && matchOp(t.op, g.Name, t.value)
+				}
+			case "id":
+				ok = ok && matchOp(t.op, g.ID, t.value)
+			}
+		}
+		if !ok {
+			continue
+		}
+		total++
+		if total >= pg.start && len(items) < pg.count {
+			items = append(items, projectQuery(s.groupWireLocked(g), q))
+		}
+	}
+	writeJSON(w, http.StatusOK, scimCT, listResponse(total, pg.start, items))
+}
+
+func (s *Server) handlePutGroup(w http.ResponseWriter, r *http.Request) {
+	if s.guard(w, r, "internal_group_mgt_update") == nil {
+		return
+	}
+	id := r.PathValue("id")
+	var in groupInput
+	if e := readJSON(r, &in); e != nil {
+		writeSCIMError(w, e)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.st.groups[id]
+	if g == nil {
+		writeSCIMError(w, groupNotFound(id))
+		return
+	}
+	domain, name := g.Domain, g.Name
+	if strings.TrimSpace(in.DisplayName) != "" {
+		domain, name = splitDomain(strings.TrimSpace(in.DisplayName))
+		if x := s.st.groupByName(domain, name); x != nil && x != g {
+			writeSCIMError(w, &scimErr{status: 409, scimType: "uniqueness",
+				detail: fmt.Sprintf("Group with name: %s already exists in the system.", in.DisplayName)})
+			return
+		}
+	}
+	ids := refIDs(in.Members)
+	if e := s.validateMembersLocked(ids); e != nil {
+		writeSCIMError(w, e)
+		return
+	}
+	g.Domain, g.Name = domain, name
+	s.st.setGroupMembers(g, ids)
+	g.Modified = s.now()
+	writeJSON(w, http.StatusOK, scimCT, s.groupWireLocked(g))
+}
+
+func (s *Server) handlePatchGroup(w http.ResponseWriter, r *http.Request) {
+	if s.guard(w, r, "internal_group_mgt_update") == nil {
+		return
+	}
+	id := r.PathValue("id")
+	pr, e := readPatch(r)
+	if e != nil {
+		writeSCIMError(w, e)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.st.groups[id]
+	if g == nil {
+		writeSCIMError(w, groupNotFound(id))
+		return
+	}
+	members := slices.Clone(g.Members)
+	domain, name := g.Domain, g.Name
+	for _, op := range pr.Operations {
+		var val any
+		if len(op.Value) > 0 {
+			if err := json.Unmarshal(op.Value, &val); err != nil {
+				writeSCIMError(w, badRequest("invalidSyntax", "Invalid patch value."))
+				return
+			}
+		}
+		path := op.Path
+		if path == "" {
+			obj, ok := val.(map[string]any)
+			if !ok || op.Op == "remove" {
+				writeSCIMError(w, badRequest("invalidValue", "Value must be an object when no path is given."))
+				return
+			}
+			for k, v := range obj {
+				switch strings.ToLower(k) {
+				case "displayname":
+					if sv, _ := v.(string); sv != "" {
+						domain, name = splitDomain(sv)
+					}
+				case "members":
+					ids, e := parseRefs(v)
+					if e != nil {
+						writeSCIMError(w, e)
+						return
+					}
+					if op.Op == "add" {
+						members = dedupe(append(members, ids...))
+					} else {
+						members = dedupe(ids)
+					}
+				}
+			}
+			continue
+		}
+		pp, e := parsePatchPath(path)
+		if e != nil {
+			writeSCIMError(w, e)
+			return
+		}
+		switch strings.ToLower(pp.attr) {
+		case "displayname":
+			sv, _ := val.(string)
+			if op.Op == "remove" || sv == "" {
+				writeSCIMError(w, badRequest("invalidValue", "displayName cannot be removed."))
+				return
+			}
+			domain, name = splitDomain(sv)
+		case "members":
+			if pp.filter != nil {
+				members = slices.DeleteFunc(members, func(id string) bool { return valueMatches(map[string]any{"value": id}, pp.filter) })
+				continue
+			}
+			ids, e := parseRefs(val)
+			if e != nil {
+				writeSCIMError(w, e)
+				return
+			}
+			switch op.Op {
+			case "add":
+				members = dedupe(append(members, ids...))
+			case "replace":
+				members = dedupe(ids)
+			case "remove":
+				if val == nil {
+					members = nil
+				} else {
+					members = slices.DeleteFunc(members, func(id string) bool { return slices.Contains(ids, id) })
+				}
+			}
+		default:
+			writeSCIMError(w, badRequest("invalidPath", "Invalid path: %s", op.Path))
+			return
+		}
+	}
+	if x := s.st.groupByName(domain, name); x != nil && x != g {
+		writeSCIMError(w, &scimErr{status: 409, scimType: "uniqueness",
+			detail: fmt.Sprintf("Group with name: %s already exists in the system.", name)})
+		return
+	}
+	if e := s.validateMembersLocked(members); e != nil {
+		writeSCIMError(w, e)
+		return
+	}
+	g.Domain, g.Name = domain, name
+	s.st.setGroupMembers(g, members)
+	g.Modified = s.now()
+	writeJSON(w, http.StatusOK, scimCT, s.groupWireLocked(g))
+}
+
+func (s *Server) handleDeleteGroup(w http.ResponseWriter, r *http.Request) {
+	if s.guard(w, r, "internal_group_mgt_delete") == nil {
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.st.groups[id]
+	if g == nil {
+		writeSCIMError(w, groupNotFound(id))
+		return
+	}
+	s.st.removeGroup(g)
+	w.WriteHeader(http.StatusNoContent)
+}
