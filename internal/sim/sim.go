@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -240,7 +242,11 @@ func (s *Sim) Listen(apimAddr, isAddr string) error {
 		l net.Listener
 		h http.Handler
 	}{{la, s.sides[ServerAPIM].handler}, {li, s.sides[ServerIS].handler}} {
-		srv := &http.Server{Handler: x.h, ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: x.h, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: log.New(io.Discard, "", 0)}
+		if s.opts.Logger != nil {
+			srv.ErrorLog = slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn)
+		}
 		s.mu.Lock()
 		s.servers = append(s.servers, srv)
 		s.mu.Unlock()

@@ -28,7 +28,7 @@ const (
 func TestStartCountsAndLogs(t *testing.T) {
 	s := Start(t, Options{})
 	for range 3 {
-		if r := call(t, nil, "GET", s.APIMURL()+pathAPIs+"?limit=1", nil, "Authorization", "Bearer secret-token"); r.Status != 200 {
+		if r := call(t, nil, "GET", s.APIMURL()+pathAPIs+"?limit=1", nil); r.Status != 200 {
 			t.Fatalf("APIM anonymous GET /apis: %d %s", r.Status, r.Body)
 		}
 	}
@@ -36,7 +36,8 @@ func TestStartCountsAndLogs(t *testing.T) {
 		t.Fatalf("IS discovery: %d %s", r.Status, r.Body)
 	}
 	// A write that fails (no credentials) is still a counted write.
-	if r := call(t, nil, "POST", s.APIMURL()+"/api/am/devportal/v3/applications", map[string]any{"name": "x"}); r.Status != 401 {
+	if r := call(t, nil, "POST", s.APIMURL()+"/api/am/devportal/v3/applications", map[string]any{"name": "x"},
+		"Authorization", "Bearer secret-token"); r.Status != 401 {
 		t.Fatalf("POST /applications without a token: %d", r.Status)
 	}
 	if r := call(t, nil, "GET", s.APIMURL()+"/no/such/thing", nil); r.Status != 404 {
