@@ -406,3 +406,31 @@ func TestISClientCredentials(t *testing.T) {
 		t.Fatalf("got %v (hint %q)", err, HintOf(err))
 	}
 }
+
+func TestRefreshRejectedIgnoresTokensAlreadyReplaced(t *testing.T) {
+	f, u := newFakeAPIM(t)
+	s := newAPIMSetup(t, u, APIMTokenConfig{})
+	s.call(t)
+	rejected := &http.Request{Header: http.Header{"Authorization": {"Bearer at-1"}}}
+	ctx := context.Background()
+	if err := s.ts.RefreshRejected(ctx, rejected); err != nil {
+		t.Fatal(err)
+	}
+	if f.tokenHits.Load() != 2 {
+		t.Fatalf("token hits %d, want 2", f.tokenHits.Load())
+	}
+	// A late 401 for the old token: at-2 is current, nothing to do.
+	if err := s.ts.RefreshRejected(ctx, rejected); err != nil {
+		t.Fatal(err)
+	}
+	if f.tokenHits.Load() != 2 {
+		t.Fatalf("late rejection refreshed again: token hits %d", f.tokenHits.Load())
+	}
+	// Refresh (no rejected token known) always renews.
+	if err := s.ts.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.call(t); got.Token != "at-3" {
+		t.Fatalf("token %q", got.Token)
+	}
+}
