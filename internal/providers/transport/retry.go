@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -143,6 +144,9 @@ func fullJitter(min, max time.Duration, attempt int) time.Duration {
 		if c := min << uint(attempt); c>>uint(attempt) == min && c < max {
 			ceiling = c
 		}
+	}
+	if ceiling == math.MaxInt64 {
+		return rand.N(ceiling)
 	}
 	return rand.N(ceiling + 1)
 }

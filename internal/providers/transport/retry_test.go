@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -410,5 +411,14 @@ func TestCounterExactCounts(t *testing.T) {
 	}
 	if len(got.ByStatus) != len(want.ByStatus) {
 		t.Errorf("statuses %v", got.ByStatus)
+	}
+}
+
+func TestFullJitterExtremes(t *testing.T) {
+	if d := fullJitter(time.Second, time.Duration(math.MaxInt64), 80); d < 0 {
+		t.Fatalf("negative wait %v", d)
+	}
+	if d := fullJitter(time.Duration(math.MaxInt64/2), time.Duration(math.MaxInt64), 3); d < 0 {
+		t.Fatalf("overflowing shift gave %v", d)
 	}
 }

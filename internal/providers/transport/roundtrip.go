@@ -97,9 +97,13 @@ func (t *instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
 		co.log.LogAttrs(ctx, slog.LevelDebug, "http request", attrs...)
 	}
 	if co.observer != nil {
+		var oerr error
+		if err != nil {
+			oerr = unwrapURLError(err) // *url.Error repeats the URL and query
+		}
 		co.observer.ObserveRequest(RequestEvent{
 			Server: co.server, Method: st.method, PathTemplate: st.template,
-			Status: status, Duration: elapsed, Attempt: attempt, Err: err,
+			Status: status, Duration: elapsed, Attempt: attempt, Err: oerr,
 		})
 	}
 	return resp, err
