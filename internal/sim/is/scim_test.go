@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const users = "/scim2/Users"
@@ -415,5 +416,31 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if n := len(e.s.Dump().Users); n != 21 {
 		t.Errorf("users = %d, want 21", n)
+	}
+}
+
+func TestBulk20kUsers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("bulk")
+	}
+	e := newEnv(t)
+	start := time.Now()
+	for i := 0; i < 20000; i++ {
+		// Descending names: the worst insertion order for the sorted index.
+		if _, err := e.s.AddUser(UserSeed{UserName: fmt.Sprintf("u%05d", 20000-i), Password: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("seeding 20,000 users took %v", d)
+	}
+	r := e.do("GET", users+"?filter="+url.QueryEscape(`userName eq "u12345"`), nil, admin)
+	if res := list(r.json(t)["Resources"]); len(res) != 1 {
+		t.Fatalf("lookup: %s", r.body)
+	}
+	r = e.do("GET", users+"?startIndex=19990&count=100", nil, admin)
+	m := r.json(t)
+	if m["totalResults"] != float64(20001) || len(list(m["Resources"])) != 12 {
+		t.Errorf("last page: total %v items %d", m["totalResults"], len(list(m["Resources"])))
 	}
 }

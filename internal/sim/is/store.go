@@ -299,18 +299,6 @@ func (st *store) removeUser(u *user) {
 	}
 }
 
-func (st *store) renameUser(u *user, domain, name string) {
-	k := u.key()
-	delete(st.userByKey, k)
-	i := sort.Search(len(st.userOrder), func(i int) bool { return st.userOrder[i].key() >= k })
-	if i < len(st.userOrder) && st.userOrder[i] == u {
-		st.userOrder = slices.Delete(st.userOrder, i, i+1)
-	}
-	u.Domain, u.Name = domain, name
-	delete(st.users, u.ID)
-	st.insertUser(u)
-}
-
 func (st *store) insertRole(r *role) {
 	st.roles[r.ID] = r
 	st.roleOrder = append(st.roleOrder, r)
@@ -815,13 +803,6 @@ func deepCopyMap(m map[string]any) map[string]any {
 	}
 	b, _ := json.Marshal(m)
 	var out map[string]any
-	_ = json.Unmarshal(b, &out)
-	return out
-}
-
-func deepCopyAny(v any) any {
-	b, _ := json.Marshal(v)
-	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
 }
