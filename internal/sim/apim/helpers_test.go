@@ -127,11 +127,17 @@ type env struct {
 	admin string // admin token with every scope
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, true) }
+
+func newEnvWith(t *testing.T, withRegistry bool) *env {
 	t.Helper()
 	e := &env{t: t, clock: simcore.NewManualClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)),
 		reg: newFakeRegistry(), knobs: &simcore.Knobs{}}
-	e.s = New(Options{Clock: e.clock, Knobs: e.knobs, Registry: e.reg})
+	opts := Options{Clock: e.clock, Knobs: e.knobs}
+	if withRegistry {
+		opts.Registry = e.reg
+	}
+	e.s = New(opts)
 	e.ts = httptest.NewServer(e.s.Handler())
 	t.Cleanup(e.ts.Close)
 	e.admin = e.token("admin", "admin", AllScopes...)

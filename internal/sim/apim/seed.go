@@ -310,10 +310,14 @@ func (s *Server) AddSubscription(appID, apiID, tier string) (string, error) {
 	return sub.SubscriptionID, nil
 }
 
-// AddKeyManager adds a key manager with the same validation and defaults
-// as POST /key-managers.
+// AddKeyManager adds a key manager with the same validation as POST
+// /key-managers. Unlike the REST call, boolean fields are taken as given
+// (set Enabled, EnableSelfValidationJWT, … explicitly); string defaults
+// (tokenType, permissions, claims) are filled in.
 func (s *Server) AddKeyManager(km KeyManager) (string, error) {
-	in := kmInput{KeyManager: km}
+	in := kmInput{KeyManager: km, EnableTokenEncryption: &km.EnableTokenEncryption,
+		EnableTokenHashing: &km.EnableTokenHashing, EnableSelfValidationJWT: &km.EnableSelfValidationJWT,
+		Enabled: &km.Enabled}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out, e := s.validateKM(&in, nil)
