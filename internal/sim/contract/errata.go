@@ -64,11 +64,155 @@ var Errata = []Erratum{
 		},
 	},
 	{
+		Spec: specAdmin, Op: "POST /api/am/admin/v4/key-managers/discover",
+		Reason: "spec defect (not in §7): the multipart/form-data schema of discover has properties but " +
+			"no type: object, so no validator can decode the form fields url and type",
+		Fix: func(doc *openapi3.T) error { return multipartObject(doc, "/key-managers/discover", "POST") },
+	},
+
+	{
+		Spec: specPublisher, Op: "POST /api/am/publisher/v4/endpoint-certificates",
+		Reason: "spec defect (not in §7): multipart schema without type: object (see discover)",
+		Fix:    func(doc *openapi3.T) error { return multipartObject(doc, "/endpoint-certificates", "POST") },
+	},
+	{
+		Spec: specPublisher, Op: "PUT /api/am/publisher/v4/endpoint-certificates/{alias}",
+		Reason: "spec defect (not in §7): multipart schema without type: object (see discover)",
+		Fix:    func(doc *openapi3.T) error { return multipartObject(doc, "/endpoint-certificates/{alias}", "PUT") },
+	},
+	{
+		Spec: specPublisher, Op: "POST /api/am/publisher/v4/apis/{apiId}/client-certificates",
+		Reason: "spec defect (not in §7): multipart schema without type: object (see discover)",
+		Fix:    func(doc *openapi3.T) error { return multipartObject(doc, "/apis/{apiId}/client-certificates", "POST") },
+	},
+	{
+		Spec: specPublisher, Op: "PUT /api/am/publisher/v4/apis/{apiId}/client-certificates/{alias}",
+		Reason: "spec defect (not in §7): multipart schema without type: object (see discover)",
+		Fix: func(doc *openapi3.T) error {
+			return multipartObject(doc, "/apis/{apiId}/client-certificates/{alias}", "PUT")
+		},
+	},
+
+	// Authentication failures: the three APIM REST specs declare 401/403
+	// on almost no operation, yet every secured operation answers 401 for
+	// a missing, invalid or expired token (code 900902) and 403 when the
+	// token lacks the operation's scopes (900910), WSO2-API.md §3 / §4.
+	{Spec: specAdmin, Phase: PhaseResponse, Status: 401, Match: "status is not supported",
+		Reason: "§4: every Admin v4 operation answers 401 (900902) without a valid token; the spec omits it (every operation)"},
+	{Spec: specAdmin, Phase: PhaseResponse, Status: 403, Match: "status is not supported",
+		Reason: "§4: every Admin v4 operation answers 403 (900910) when scopes are missing; the spec omits it (every operation)"},
+	{Spec: specDevportal, Phase: PhaseResponse, Status: 401, Match: "status is not supported",
+		Reason: "§4: every secured DevPortal v3 operation answers 401 (900902) without a valid token; the spec omits it (every operation)"},
+	{Spec: specDevportal, Phase: PhaseResponse, Status: 403, Match: "status is not supported",
+		Reason: "§4: every secured DevPortal v3 operation answers 403 (900910) when scopes are missing, or when " +
+			"the object belongs to another user (§3); the spec omits it (every operation)"},
+	{Spec: specPublisher, Phase: PhaseResponse, Status: 401, Match: "status is not supported",
+		Reason: "§4: every Publisher v4 operation answers 401 (900902) without a valid token; the spec omits it (every operation)"},
+	{Spec: specPublisher, Phase: PhaseResponse, Status: 403, Match: "status is not supported",
+		Reason: "§4: every Publisher v4 operation answers 403 (900910) when scopes are missing; the spec omits it (every operation)"},
+
+	{
+		Spec: specAdmin, Op: "POST /api/am/admin/v4/key-managers/discover", Phase: PhaseResponse, Status: 200,
+		Match: `"/value/name": property "name" is missing`,
+		Reason: "inferred (not in §7): discover's value is a KeyManager, whose schema requires name, but a " +
+			"configuration read from a well-known document has no name until the user gives one",
+	},
+
+	// APIM DCR v0.17.
+	{
 		Spec: specAPIMDCR, Op: "POST /client-registration/v0.17/register", Phase: PhaseRequest,
 		Match: "readOnly",
 		Reason: "§7.8: every RegistrationRequest property is readOnly: true, so a spec-correct " +
 			"validator rejects every real registration request",
 	},
+	{
+		Spec: specAPIMDCR, Op: "POST /client-registration/v0.17/register", Phase: PhaseResponse, Status: 200,
+		Match:  `"/isSaasApplication": value must be a string`,
+		Reason: "§7.8: isSaasApplication is typed string but APIM returns a JSON boolean",
+	},
+	{
+		Spec: specAPIMDCR, Op: "POST /client-registration/v0.17/register", Phase: PhaseResponse, Status: 200,
+		Match:  `"/tokenType": Value is not nullable`,
+		Reason: "§2.1: APIM answers \"tokenType\":null when the request named none; the schema is not nullable",
+	},
+
+	// APIM Admin v4.
+	{
+		Spec: specAdmin, Op: "POST /api/am/admin/v4/key-managers", Phase: PhaseResponse, Status: 409,
+		Match:  "status is not supported",
+		Reason: "§3.1: a duplicate key manager name is refused with 409 (code 901402); the spec lists only 201 and 400",
+	},
+	{
+		Spec: specAdmin, Op: "PUT /api/am/admin/v4/key-managers/{keyManagerId}", Phase: PhaseRequest,
+		Match: `readOnly property "id" in request`,
+		Reason: "§1.3 step 4 / §3.1: the toolkit (and any GET-modify-PUT client) sends the full KeyManager " +
+			"back, including the readOnly id, which the server ignores",
+	},
+
+	// APIM DevPortal v3.
+	{
+		Spec: specDevportal, Op: "POST /api/am/devportal/v3/applications/{applicationId}/generate-keys", Phase: PhaseResponse,
+		Status: 409, Match: "status is not supported",
+		Reason: "§3.4: a second generate-keys for the same app, key type and key manager is refused with 409 " +
+			"(901408/901409); the spec lists 200, 400, 404, 412",
+	},
+	{
+		Spec: specDevportal, Op: "POST /api/am/devportal/v3/applications/{applicationId}/map-keys", Phase: PhaseResponse,
+		Status: 409, Match: "status is not supported",
+		Reason: "§3.4: mapping a consumer key that is already mapped is refused with 409 (901409); the spec omits 409",
+	},
+	{
+		Spec: specDevportal, Op: "POST /api/am/devportal/v3/subscriptions", Phase: PhaseResponse, Status: 404,
+		Match:  "status is not supported",
+		Reason: "§3.5: subscribing to an unknown or unpublished API answers 404; the spec lists 201, 202, 400, 415",
+	},
+	{
+		Spec: specDevportal, Op: "GET /api/am/devportal/v3/subscriptions", Phase: PhaseResponse, Status: 400,
+		Match:  "status is not supported",
+		Reason: "§7.3: without apiId or applicationId the server answers 400; the rule is prose only and 400 is not listed",
+	},
+	{
+		Spec: specDevportal, Op: "POST /api/am/devportal/v3/subscriptions", Phase: PhaseResponse, Status: 409,
+		Match:  "status is not supported",
+		Reason: "§7.2: a duplicate subscription is refused with 409, which the spec does not list",
+	},
+
+	// APIM Publisher v4.
+	{
+		Spec: specPublisher, Op: "GET /api/am/publisher/v4/apis/{apiId}/client-certificates", Phase: PhaseResponse,
+		Status: 404, Match: "status is not supported",
+		Reason: "inferred (not in §7): the Publisher answers an unknown apiId with 404 (900310) as on every " +
+			"/apis/{apiId} resource; this operation lists only 200, 400, 500",
+	},
+
+	// IS DCR v1.1.
+	{
+		Spec: specISDCR, Op: "POST /api/identity/oauth2/dcr/v1.1/register", Phase: PhaseRequest,
+		Match:  `property "redirect_uris" is missing`,
+		Reason: "§7.22: redirect_uris is listed as required but may be omitted without redirect-based grants (the spec's own prose says so)",
+	},
+	{
+		Spec: specISDCR, Op: "GET /api/identity/oauth2/dcr/v1.1/register/{client_id}", Phase: PhaseResponse, Status: 401,
+		Match:  "status is not supported",
+		Reason: "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body), not the documented 404",
+	},
+}
+
+// multipartObject adds the missing type: object to an operation's
+// multipart/form-data request schema.
+func multipartObject(doc *openapi3.T, path, method string) error {
+	op := opOf(doc, path, method)
+	if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
+		return fmt.Errorf("%s %s has no request body", method, path)
+	}
+	mt := op.RequestBody.Value.Content.Get("multipart/form-data")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return fmt.Errorf("%s %s has no multipart/form-data schema", method, path)
+	}
+	if mt.Schema.Value.Type == nil || len(*mt.Schema.Value.Type) == 0 {
+		mt.Schema.Value.Type = &openapi3.Types{openapi3.TypeObject}
+	}
+	return nil
 }
 
 func opOf(doc *openapi3.T, path, method string) *openapi3.Operation {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wso2sync/wso2sync/internal/sim"
 	"github.com/wso2sync/wso2sync/internal/sim/apim"
 	"github.com/wso2sync/wso2sync/internal/sim/is"
 	"github.com/wso2sync/wso2sync/internal/sim/simcore"
@@ -38,11 +39,21 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// serverRoute is a route of one server.
+type serverRoute struct {
+	server string
+	simcore.Route
+}
+
 // allRoutes are the operations both simulators declare.
-func allRoutes() []simcore.Route {
-	var out []simcore.Route
-	out = append(out, apim.New(apim.Options{}).Routes()...)
-	out = append(out, is.New(is.Options{}).Routes()...)
+func allRoutes() []serverRoute {
+	var out []serverRoute
+	for _, r := range apim.New(apim.Options{}).Routes() {
+		out = append(out, serverRoute{sim.ServerAPIM, r})
+	}
+	for _, r := range is.New(is.Options{}).Routes() {
+		out = append(out, serverRoute{sim.ServerIS, r})
+	}
 	return out
 }
 
@@ -63,12 +74,12 @@ func coverageProblems() []string {
 	seen := map[string]bool{}
 	for _, rt := range allRoutes() {
 		op := rt.Pattern()
-		if seen[op] {
-			problems = append(problems, "route declared twice: "+op)
+		if seen[rt.server+" "+op] {
+			problems = append(problems, "route declared twice: "+rt.server+" "+op)
 			continue
 		}
-		seen[op] = true
-		st := cov.Statuses(op)
+		seen[rt.server+" "+op] = true
+		st := cov.Statuses(rt.server, op)
 		ok2xx, okErr := false, false
 		for s := range st {
 			if s >= 200 && s < 300 {
@@ -79,13 +90,13 @@ func coverageProblems() []string {
 			}
 		}
 		if !ok2xx {
-			problems = append(problems, fmt.Sprintf("%s: never validated with a 2xx (saw %v)", op, keys(st)))
+			problems = append(problems, fmt.Sprintf("%s %s: never validated with a 2xx (saw %v)", rt.server, op, keys(st)))
 		}
 		if rt.Spec == "" || okErr || noErrorCase[op] != "" {
 			continue
 		}
-		if needsError(specs, rt) {
-			problems = append(problems, fmt.Sprintf("%s: no error status validated (saw %v)", op, keys(st)))
+		if needsError(specs, rt.Route) {
+			problems = append(problems, fmt.Sprintf("%s %s: no error status validated (saw %v)", rt.server, op, keys(st)))
 		}
 	}
 	used := cov.ErrataUsed()

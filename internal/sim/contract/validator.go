@@ -73,16 +73,17 @@ func NewCoverage() *Coverage {
 	return &Coverage{hits: map[string]map[int]int{}, errataUsed: map[int]int{}}
 }
 
-func (c *Coverage) hit(op string, status int) {
+func (c *Coverage) hit(server, op string, status int) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m := c.hits[op]
+	k := server + " " + op
+	m := c.hits[k]
 	if m == nil {
 		m = map[int]int{}
-		c.hits[op] = m
+		c.hits[k] = m
 	}
 	m[status]++
 }
@@ -96,12 +97,13 @@ func (c *Coverage) useErratum(i int) {
 	c.errataUsed[i]++
 }
 
-// Statuses returns the statuses validated for op ("METHOD /base/path").
-func (c *Coverage) Statuses(op string) map[int]int {
+// Statuses returns the statuses validated for op ("METHOD /base/path") of
+// server ("apim" or "is").
+func (c *Coverage) Statuses(server, op string) map[int]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := map[int]int{}
-	for k, v := range c.hits[op] {
+	for k, v := range c.hits[server+" "+op] {
 		out[k] = v
 	}
 	return out
@@ -255,7 +257,7 @@ func (v *Validator) check(server string, ri sim.RouteInfo, r *http.Request, reqB
 	if ri.Route.Spec == "" {
 		// No official spec covers it (token, JWKS, discovery): counted,
 		// checked by the scenario tests instead.
-		v.cov.hit(op, status)
+		v.cov.hit(server, op, status)
 		return
 	}
 	doc := v.specs.Docs[ri.Route.Spec]
@@ -293,12 +295,21 @@ func (v *Validator) check(server string, ri sim.RouteInfo, r *http.Request, reqB
 	}
 	ctx := context.Background()
 	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+		var bad []string
 		for _, msg := range flatten(err) {
 			if i, ok := v.allowed(ri.Route, PhaseRequest, status, msg); ok {
 				v.cov.useErratum(i)
 				continue
 			}
-			fail(PhaseRequest, msg)
+			bad = append(bad, msg)
+		}
+		// A request the spec rejects must be rejected by the server too
+		// (negative tests send such requests on purpose); accepting it
+		// is a violation.
+		if len(bad) > 0 && (status < 400 || status >= 500) {
+			for _, msg := range bad {
+				fail(PhaseRequest, fmt.Sprintf("server answered %d to a request the spec rejects: %s", status, msg))
+			}
 		}
 	}
 	// The request is replayed from the copy for response validation.
@@ -328,7 +339,7 @@ func (v *Validator) check(server string, ri sim.RouteInfo, r *http.Request, reqB
 	v.checked++
 	v.mu.Unlock()
 	if respOK {
-		v.cov.hit(op, status)
+		v.cov.hit(server, op, status)
 	}
 }
 
