@@ -370,7 +370,16 @@ func (s *Server) handleKMDiscover(w http.ResponseWriter, r *http.Request, _ *cal
 	if typ == "WSO2-IS-7" || typ == "WSO2-IS" {
 		km.ConsumerKeyClaim, km.ScopesClaim = "azp", "scope"
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"valid": true, "value": km})
+	// erratum: KeyManagerWellKnownResponse.value is a KeyManager, whose
+	// schema requires `name`; a discovered configuration has no name (or id)
+	// yet, so the server leaves them unset. The simulator omits both rather
+	// than invent a name (an empty one would also break minLength).
+	var value map[string]any
+	b, _ := json.Marshal(km)
+	_ = json.Unmarshal(b, &value)
+	delete(value, "name")
+	delete(value, "id")
+	writeJSON(w, http.StatusOK, map[string]any{"valid": true, "value": value})
 }
 
 func (s *Server) handleAdminSettings(w http.ResponseWriter, _ *http.Request, _ *caller) {
