@@ -51,6 +51,7 @@ func TestAPIMKeyManagers(t *testing.T) {
 	e.apim("POST", admin+"/key-managers/discover", multipartBody{fields: map[string]string{
 		"url": "https://localhost:9444/oauth2/token/.well-known/openid-configuration", "type": "WSO2-IS-7"}}).want(t, 200)
 	e.apim("GET", admin+"/settings", nil).want(t, 200)
+	e.do("GET", e.s.APIMURL()+admin+"/settings", nil).want(t, 401)
 	e.apim("GET", dp+"/key-managers", nil).want(t, 200)
 
 	second := isKMBody(e.s.Issuer())
@@ -170,6 +171,8 @@ func TestAPIMApplicationsAndKeys(t *testing.T) {
 		t.Fatalf("map-keys mode %v", mk["mode"])
 	}
 	e.apim("POST", dp+"/applications/"+none+"/map-keys", mapBody).want(t, 404)
+	mapBody["keyType"] = "PRODUCTION"
+	e.apim("POST", dp+"/applications/"+rid+"/map-keys", mapBody).want(t, 409) // mapped already
 	e.apim("POST", dp+"/applications/"+rid+"/map-keys", map[string]any{"keyType": "SANDBOX", "keyManager": "WSO2IS"}).want(t, 400)
 
 	// clean-up removes a key mapping.
@@ -259,6 +262,7 @@ func TestAPIMCertificates(t *testing.T) {
 	e.apim("POST", ep, multipartBody{fields: map[string]string{"alias": "broken", "endpoint": "https://x"},
 		files: map[string]string{"certificate": "not a certificate"}}).want(t, 400)
 	e.apim("GET", ep, nil).want(t, 200)
+	e.do("GET", e.s.APIMURL()+ep, nil).want(t, 401)
 	e.apim("GET", ep+"?alias=ledger", nil).want(t, 200)
 	e.apim("GET", ep+"/ledger", nil).want(t, 200)
 	e.apim("GET", ep+"/nope", nil).want(t, 404)
@@ -281,6 +285,7 @@ func TestAPIMCertificates(t *testing.T) {
 	e.apim("GET", cc+"/partner", nil).want(t, 200)
 	e.apim("GET", cc+"/nope", nil).want(t, 404)
 	e.apim("GET", cc+"/partner/content", nil).want(t, 200)
+	e.apim("GET", cc+"/nope/content", nil).want(t, 404)
 	e.apim("PUT", cc+"/partner", multipartBody{fields: map[string]string{"tier": "Silver"}}).want(t, 200)
 	e.apim("PUT", cc+"/nope", multipartBody{fields: map[string]string{"tier": "Silver"}}).want(t, 404)
 	e.apim("DELETE", cc+"/partner", nil).want(t, 200)
@@ -295,6 +300,10 @@ func TestAPIMAuthErrors(t *testing.T) {
 	id, secret := e.dcr("narrow")
 	narrow := e.passwordToken(id, secret, "apim:subscribe")
 	e.do("GET", e.s.APIMURL()+admin+"/key-managers", nil, "Authorization", "Bearer "+narrow).want(t, 403)
+	e.do("GET", e.s.APIMURL()+pub+"/subscriptions", nil, "Authorization", "Bearer "+narrow).want(t, 403)
+	e.do("GET", e.s.APIMURL()+pub+"/subscriptions", nil).want(t, 401)
+	adminOnly := e.passwordToken(id, secret, "apim:admin")
+	e.do("GET", e.s.APIMURL()+dp+"/applications", nil, "Authorization", "Bearer "+adminOnly).want(t, 403)
 	// DCR with wrong Basic credentials.
 	e.do("POST", e.s.APIMURL()+"/client-registration/v0.17/register", map[string]any{"clientName": "x",
 		"owner": "admin", "grantType": "password", "saasApp": true}, "Authorization", basic("admin", "wrong")).want(t, 401)

@@ -185,7 +185,64 @@ var Errata = []Erratum{
 			"/apis/{apiId} resource; this operation lists only 200, 400, 500",
 	},
 
+	// IS SCIM2 (is-7.0-7.1_scim2.yaml). Schema-level bugs hit every
+	// operation that carries the schema, so these entries name no Op.
+	{Spec: specSCIM, Phase: PhaseRequest, Match: `header Content-Type has unexpected value "application/json"`,
+		Reason: "§3.8: requests may use application/json (what WSO2's own clients and the IS7 connector send); " +
+			"the spec consumes only application/scim+json (every operation)"},
+	{Spec: specSCIM, Phase: PhaseResponse, Match: `schemas": value must be an object`,
+		Reason: "§7.13: UserObject/Group/Role/ListResponse type schemas as object; on the wire it is an array of URNs (every operation)"},
+	{Spec: specSCIM, Phase: PhaseResponse, Match: `"/schema": property "schema" is missing`,
+		Reason: "§7.15: the error schemas require \"schema\" although the property is \"schemas\" (every error response)"},
+	{Spec: specSCIM, Phase: PhaseResponse, Match: `"/schemas": value must be a string`,
+		Reason: "§7.15: the error schemas type schemas as a string; the wire format is an array (every error response)"},
+	{Spec: specSCIM, Phase: PhaseResponse, Status: 401, Match: `response header Content-Type has unexpected value: ""`,
+		Reason: "§4: 401 from the IS authentication valve has an empty body, not a SCIM error (every operation)"},
+	{Spec: specSCIM, Op: "POST /scim2/Users", Phase: PhaseResponse,
+		Match:  `response header Content-Type has unexpected value: "application/scim+json"`,
+		Reason: "§3.8: IS answers application/scim+json; this operation declares application/json only",
+	},
+	{Spec: specSCIM, Op: "GET /scim2/Me", Phase: PhaseResponse, Status: 200,
+		Match:  `response header Content-Type has unexpected value: "application/scim+json"`,
+		Reason: "§3.8: IS answers application/scim+json; /Me declares application/json only",
+	},
+	{Spec: specSCIM, Op: "POST /scim2/Users", Phase: PhaseResponse, Status: 409, Match: "status is not supported",
+		Reason: "§3.8: a duplicate userName answers 409 (scimType uniqueness); the 7.1 spec omits 409 (7.2 adds ErrorUserConflict)"},
+	{Spec: specSCIM, Op: "GET /scim2/Users", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
+		Reason: "§3.8: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
+	{Spec: specSCIM, Op: "POST /scim2/Users/.search", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
+		Reason: "§3.8: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
+	{Spec: specSCIM, Op: "POST /scim2/Groups/.search", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
+		Reason: "§3.8/§3.10: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
+	{Spec: specSCIM, Op: "POST /scim2/v2/Roles/.search", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
+		Reason: "§3.8/§3.9: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
+
+	// IS api-resources v1.
+	{Spec: specAPIRes, Op: "POST /api/server/v1/api-resources", Phase: PhaseResponse, Status: 201,
+		Match: "status is not supported", Reason: "§7.26: POST /api-resources returns 201 + Location; the spec says 200"},
+	{Spec: specAPIRes, Op: "GET /api/server/v1/api-resources/{apiResourceId}", Phase: PhaseResponse, Status: 404,
+		Match:  "status is not supported",
+		Reason: "inferred (not in §7): an unknown id answers 404 as on the sibling operations; this one lists only 200, 401, 403, 500"},
+	{Spec: specAPIRes, Op: "DELETE /api/server/v1/api-resources/{apiResourceId}/scopes/{scopeName}", Phase: PhaseResponse,
+		Status: 204, Match: "status is not supported",
+		Reason: "§3.12: removing a scope answers 204; the spec declares no success status at all (only 401, 403, 500)"},
+
 	// IS DCR v1.1.
+	{
+		Spec: specISDCR, Op: "GET /api/identity/oauth2/dcr/v1.1/register", Phase: PhaseResponse, Status: 401,
+		Match:  `response header Content-Type has unexpected value: ""`,
+		Reason: "§4 / product-is#16612: an unknown client_name answers 401 with an empty body, not the declared error JSON",
+	},
+	{
+		Spec: specISDCR, Op: "PUT /api/identity/oauth2/dcr/v1.1/register/{client_id}", Phase: PhaseResponse, Status: 401,
+		Match:  "status is not supported",
+		Reason: "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body); the spec lists 200, 400, 409, 500",
+	},
+	{
+		Spec: specISDCR, Op: "DELETE /api/identity/oauth2/dcr/v1.1/register/{client_id}", Phase: PhaseResponse, Status: 401,
+		Match:  "status is not supported",
+		Reason: "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body), not the documented 404",
+	},
 	{
 		Spec: specISDCR, Op: "POST /api/identity/oauth2/dcr/v1.1/register", Phase: PhaseRequest,
 		Match:  `property "redirect_uris" is missing`,

@@ -63,7 +63,10 @@ var errorStatuses = map[int]bool{400: true, 401: true, 404: true, 409: true}
 
 // noErrorCase lists operations whose declared error statuses cannot be
 // produced by a correct simulator, each with the reason.
-var noErrorCase = map[string]string{}
+var noErrorCase = map[string]string{
+	"GET /api/server/v1/keystores/certs/public": "anonymous download of the server certificate: no request " +
+		"makes it fail (400/401/403/404 are declared for the keystore API as a whole)",
+}
 
 func coverageProblems() []string {
 	specs, err := LoadSpecs()
