@@ -162,6 +162,12 @@ var Errata = []Erratum{
 		Reason: "§3.4: mapping a consumer key that is already mapped is refused with 409 (901409); the spec omits 409",
 	},
 	{
+		Spec: specDevportal, Op: "DELETE /api/am/devportal/v3/applications/{applicationId}", Phase: PhaseResponse,
+		Status: 409, Match: "status is not supported",
+		Reason: "§5.3: deleting an application whose workflow is pending answers 409 (900553 \"Pending workflow " +
+			"task exists\"); the spec lists 200, 202, 404, 412",
+	},
+	{
 		Spec: specDevportal, Op: "POST /api/am/devportal/v3/subscriptions", Phase: PhaseResponse, Status: 404,
 		Match:  "status is not supported",
 		Reason: "§3.5: subscribing to an unknown or unpublished API answers 404; the spec lists 201, 202, 400, 415",
