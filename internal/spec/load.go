@@ -59,6 +59,7 @@ type loader struct {
 	layers    []*layer
 	loaded    map[string]bool // absolute dirs already loaded (diamond includes)
 	files     []string
+	validator *validator // compiled schema; nil means compile one in build
 	parseFail bool
 }
 

@@ -39,7 +39,7 @@ func (k nodeKind) String() string {
 // Limits that keep hostile input (alias bombs, deep nesting) from exhausting
 // memory or the stack; real manifests are far below them.
 const (
-	maxNodes = 1_000_000
+	maxNodes = 100_000
 	maxDepth = 100
 )
 

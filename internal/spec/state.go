@@ -141,10 +141,13 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 		l.sink.errAt(Position{File: joinFile(dir, EnvironmentFile)}, "", fmt.Sprintf("%s has no Environment document", joinFile(dir, EnvironmentFile)),
 			"add a document with `kind: Environment` (see examples/environments/dev/wso2sync.yaml)")
 	}
-	v, err := newValidator()
-	if err != nil {
-		l.sink.errAt(Position{}, "", err.Error(), "please report this as a wso2sync bug")
-		return st
+	v := l.validator
+	if v == nil {
+		var err error
+		if v, err = newValidator(); err != nil {
+			l.sink.errAt(Position{}, "", err.Error(), "please report this as a wso2sync bug")
+			return st
+		}
 	}
 	if env := objs[string(KindEnvironment)]; env != nil {
 		st.Name = env.name

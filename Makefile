@@ -1,0 +1,38 @@
+# wso2sync — build, test and try it out. Needs only Go.
+GO        ?= go
+BIN       ?= bin/wso2sync
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME  ?= 10s
+
+.PHONY: all build test fuzz lint bench demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/wso2sync
+
+# The command the README and .ci/run give: unit, CLI (testscript) and race
+# tests, then a short bounded fuzz run of the manifest loader.
+test:
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/spec
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+bench:
+	@echo "bench: no benchmarks yet; the benchmark issue fills this target"
+
+# Until the simulator lands, the demo validates the example dev environment.
+demo: build
+	./$(BIN) validate --env examples/environments/dev
+
+clean:
+	rm -rf bin
