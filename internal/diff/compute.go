@@ -1,0 +1,307 @@
+package diff
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// normCtx carries what normalisers need beyond the object itself.
+type normCtx struct {
+	opts     Options
+	desired  *spec.State // Truststore entries refer to declared Certificates
+	warnings []string
+}
+
+func (c *normCtx) newView(kind spec.Kind, o *spec.Object, desired bool) view {
+	v := view{kind: kind, name: o.Metadata.Name}
+	if desired {
+		v.obj, v.src = o, o.Source
+	}
+	return v
+}
+
+func (c *normCtx) warnf(format string, args ...any) {
+	c.warnings = append(c.warnings, fmt.Sprintf(format, args...))
+}
+
+func (c *normCtx) readFile(path string) ([]byte, error) {
+	if c.opts.ReadFile != nil {
+		return c.opts.ReadFile(path)
+	}
+	return os.ReadFile(path)
+}
+
+// views normalises every object of a state, by kind.
+func (c *normCtx) views(st *spec.State, desired bool) map[spec.Kind][]view {
+	m := map[spec.Kind][]view{}
+	for _, x := range st.KeyManagers {
+		m[spec.KindKeyManager] = append(m[spec.KindKeyManager], c.keyManager(x, desired))
+	}
+	for _, x := range st.ThrottlingPolicies {
+		m[spec.KindThrottlingPolicy] = append(m[spec.KindThrottlingPolicy], c.throttlingPolicy(x, desired))
+	}
+	for _, x := range st.Applications {
+		m[spec.KindApplication] = append(m[spec.KindApplication], c.application(x, desired))
+		m[KindApplicationKey] = append(m[KindApplicationKey], c.applicationKeys(x, desired)...)
+	}
+	for _, x := range st.Subscriptions {
+		m[spec.KindSubscription] = append(m[spec.KindSubscription], c.subscription(x, desired))
+	}
+	for _, x := range st.Users {
+		m[spec.KindUser] = append(m[spec.KindUser], c.user(x, desired))
+	}
+	for _, x := range st.Roles {
+		m[spec.KindRole] = append(m[spec.KindRole], c.role(x, desired))
+	}
+	for _, x := range st.Certificates {
+		if v := c.certificate(x, desired); v != nil {
+			m[spec.KindCertificate] = append(m[spec.KindCertificate], *v)
+		}
+	}
+	for _, x := range st.Truststores {
+		m[spec.KindTruststore] = append(m[spec.KindTruststore], c.truststore(x, desired))
+	}
+	return m
+}
+
+// Compute compares the desired state with the live one. Both may be nil
+// (an empty state). It never deletes an object that is protected, not
+// owned, or when the desired state declares nothing at all.
+func Compute(desired, live *spec.State, opts Options) *Plan {
+	if desired == nil {
+		desired = &spec.State{}
+	}
+	if live == nil {
+		live = &spec.State{}
+	}
+	c := &normCtx{opts: opts, desired: desired}
+	dv, lv := c.views(desired, true), c.views(live, false)
+	p := &Plan{Version: PlanVersion, Environment: desired.Name}
+
+	// An empty desired state is far more often a wrong path or a failed
+	// checkout than a wish to wipe the estate (DESIGN §6).
+	empty := len(desired.Resources()) == 0 || (len(desired.Resources()) == 1 && desired.Environment != nil)
+	if empty && opts.Prune == PruneOwned {
+		c.warnf("the manifests declare no objects: nothing is deleted (an empty desired state never means delete-all)")
+	}
+	// Live applications without a declared counterpart: their keys go with
+	// them (deleted by cascade, or left alone) and are not planned apart.
+	appGone := map[string]bool{}
+	for _, kind := range KindOrder {
+		pairs, onlyD, onlyL := match(dv[kind], lv[kind])
+		for _, pr := range pairs {
+			p.Changes = append(p.Changes, c.compare(pr[0], pr[1]))
+		}
+		for _, d := range onlyD {
+			p.Changes = append(p.Changes, c.create(d))
+		}
+		for _, l := range onlyL {
+			if kind == spec.KindApplication {
+				appGone[l.key] = true
+			}
+			if kind == KindApplicationKey && appGone[keyApp(l)] {
+				continue
+			}
+			c.orphan(p, l, empty)
+		}
+	}
+	sortPlan(p)
+	p.Warnings = c.warnings
+	for _, ch := range p.Changes {
+		switch ch.Action {
+		case Create:
+			p.Summary.Create++
+		case Update:
+			p.Summary.Update++
+		case Replace:
+			p.Summary.Replace++
+		case Delete:
+			p.Summary.Delete++
+		case NoOp:
+			p.Summary.NoOp++
+		}
+	}
+	return p
+}
+
+// keyApp returns the application key (lower-case name) of a key view.
+func keyApp(v *view) string {
+	g, _, _ := strings.Cut(v.group, "/")
+	return g
+}
+
+// match pairs desired and live objects: by server identity first, then by
+// manifest name (the same object whose identity changed: a replace), then,
+// for application keys, by application and key type (a new key manager).
+func match(d, l []view) (pairs [][2]*view, onlyD, onlyL []*view) {
+	used := make([]bool, len(l))
+	paired := make([]bool, len(d))
+	for _, same := range []func(a, b *view) bool{
+		func(a, b *view) bool { return a.key == b.key },
+		func(a, b *view) bool { return a.name == b.name },
+		func(a, b *view) bool { return a.group != "" && a.group == b.group },
+	} {
+		for i := range d {
+			if paired[i] {
+				continue
+			}
+			for j := range l {
+				if !used[j] && same(&d[i], &l[j]) {
+					pairs = append(pairs, [2]*view{&d[i], &l[j]})
+					paired[i], used[j] = true, true
+					break
+				}
+			}
+		}
+	}
+	for i := range d {
+		if !paired[i] {
+			onlyD = append(onlyD, &d[i])
+		}
+	}
+	for j := range l {
+		if !used[j] {
+			onlyL = append(onlyL, &l[j])
+		}
+	}
+	return pairs, onlyD, onlyL
+}
+
+// compare plans a paired object: NoOp, Update, or Replace when a differing
+// field cannot change in place.
+func (c *normCtx) compare(d, l *view) Change {
+	ch := Change{Kind: d.kind, Name: d.name, Source: d.src, Action: NoOp}
+	var paths, reasons []string
+	for _, f := range d.fields {
+		if !d.compared(f) {
+			continue
+		}
+		lf, _ := l.get(f.path)
+		if equal(f.value, lf.value, f.fold) {
+			continue
+		}
+		ch.Fields = append(ch.Fields, FieldDiff{
+			Path: f.path, Before: nonZero(lf.value), After: nonZero(f.value),
+			Sensitive: f.sensitive, ForcesReplace: f.replace != "", Source: d.pos(f),
+		})
+		paths = append(paths, f.path)
+		if f.replace != "" && !slices.Contains(reasons, f.replace) {
+			reasons = append(reasons, f.replace)
+		}
+	}
+	if len(ch.Fields) == 0 {
+		return ch
+	}
+	ch.Before, ch.After = l.values(false), d.values(true)
+	ch.Sensitive = d.hasSensitive() || l.hasSensitive()
+	switch {
+	case len(reasons) > 0 && IsProtected(d.kind, d.name):
+		// Replacing means deleting, which a protected object never is.
+		ch.Action = Update
+		ch.Reason = fmt.Sprintf("%s cannot change in place and %s %q is protected from deletion: change it by hand", strings.Join(paths, ", "), d.kind, d.name)
+	case len(reasons) > 0:
+		ch.Action = Replace
+		ch.Reason = strings.Join(reasons, "; ")
+	default:
+		ch.Action = Update
+		ch.Reason = "drift: " + strings.Join(paths, ", ")
+	}
+	return ch
+}
+
+func (c *normCtx) create(d *view) Change {
+	ch := Change{Kind: d.kind, Name: d.name, Action: Create, Source: d.src,
+		Reason: "declared, not found live", After: d.values(true), Sensitive: d.hasSensitive()}
+	for _, f := range d.fields {
+		if d.shown(f) && !absent(f.value) {
+			ch.Fields = append(ch.Fields, FieldDiff{Path: f.path, After: f.value, Sensitive: f.sensitive, Source: d.pos(f)})
+		}
+	}
+	return ch
+}
+
+// orphan plans a live object nobody declares: deleted when owned and
+// pruning is on, else reported as unmanaged; protected ones are neither.
+func (c *normCtx) orphan(p *Plan, l *view, empty bool) {
+	if IsProtected(l.kind, l.name) {
+		return
+	}
+	owned := c.opts.Owned != nil && c.opts.Owned(l.kind, l.name)
+	var reason string
+	switch {
+	case !owned:
+		reason = "not created by wso2sync"
+	case empty:
+		reason = "no longer declared, but the manifests declare nothing"
+	case c.opts.Prune != PruneOwned:
+		reason = "no longer declared; prune is off"
+	}
+	if reason != "" {
+		p.Unmanaged = append(p.Unmanaged, Ref{Kind: l.kind, Name: l.name, Reason: reason})
+		return
+	}
+	ch := Change{Kind: l.kind, Name: l.name, Action: Delete, Before: l.values(false), Sensitive: l.hasSensitive(),
+		Reason: "no longer declared; created by wso2sync (prune: owned)"}
+	switch l.kind {
+	case KindApplicationKey:
+		ch.Reason += "; APIM has no DELETE for a key mapping (WSO2-API §5.5): it is removed with clean-up"
+	case spec.KindApplication:
+		ch.Reason += "; APIM also removes its keys and subscriptions"
+	}
+	for _, f := range l.fields {
+		if !isZero(f.value) {
+			ch.Fields = append(ch.Fields, FieldDiff{Path: f.path, Before: f.value, Sensitive: f.sensitive})
+		}
+	}
+	p.Changes = append(p.Changes, ch)
+}
+
+// pos is the manifest position of a desired field.
+func (v *view) pos(f field) spec.Position {
+	if v.obj == nil {
+		return spec.Position{}
+	}
+	return v.obj.Pos(f.posPath())
+}
+
+// values is the object as a flat map of field path to value: for the
+// desired side the fields a create would send, for the live side every
+// field the server reported.
+func (v *view) values(desired bool) map[string]any {
+	m := map[string]any{}
+	for _, f := range v.fields {
+		// Live false/0 are mostly server defaults: left out to keep deletes
+		// and the JSON short.
+		if (desired && (absent(f.value) || !v.shown(f))) || (!desired && isZero(f.value)) {
+			continue
+		}
+		m[f.path] = f.value
+	}
+	return m
+}
+
+func (v *view) hasSensitive() bool {
+	return slices.ContainsFunc(v.fields, func(f field) bool { return f.sensitive && !absent(f.value) })
+}
+
+// nonZero shows an absent value as nil ("(none)"); false and 0 are values.
+func nonZero(v any) any {
+	if absent(v) {
+		return nil
+	}
+	return v
+}
+
+func sortPlan(p *Plan) {
+	slices.SortStableFunc(p.Changes, func(a, b Change) int {
+		return cmp.Or(cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)), cmp.Compare(a.Name, b.Name))
+	})
+	slices.SortStableFunc(p.Unmanaged, func(a, b Ref) int {
+		return cmp.Or(cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)), cmp.Compare(a.Name, b.Name))
+	})
+}

@@ -1,0 +1,137 @@
+package diff
+
+import (
+	"slices"
+
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// PlanVersion is the version of the Plan's JSON form (docs/plan-json.md).
+// Bump it when a field changes meaning or disappears; adding fields does
+// not bump it.
+const PlanVersion = 1
+
+// KindApplicationKey is the kind of one OAuth key of an application, named
+// "<application>/<KEYTYPE>/<keyManager>". Keys are declared inside an
+// Application manifest but planned as their own Changes, so apply can run
+// them at their own level (DESIGN §4 level 3: after the application and the
+// key manager exist, before subscriptions) and seal one output per key.
+const KindApplicationKey spec.Kind = "ApplicationKey"
+
+// KindOrder is the order of Changes in a Plan: the apply levels top-down
+// (spec.Kinds, with application keys between applications/users and
+// subscriptions). Environment has no live counterpart and never appears.
+var KindOrder = []spec.Kind{
+	spec.KindCertificate, spec.KindTruststore,
+	spec.KindKeyManager, spec.KindThrottlingPolicy, spec.KindRole,
+	spec.KindApplication, spec.KindUser,
+	KindApplicationKey,
+	spec.KindSubscription,
+}
+
+// Action is what apply will do to one object.
+type Action string
+
+const (
+	Create  Action = "create"
+	Update  Action = "update"
+	Replace Action = "replace"
+	Delete  Action = "delete"
+	NoOp    Action = "noop"
+)
+
+// Plan is the difference between the manifests and the live estate, as
+// data: renderers and apply read it, nothing in it is recomputed.
+type Plan struct {
+	Version     int
+	Environment string
+	// Changes holds one entry per object on either side, NoOps included,
+	// ordered by KindOrder, then name.
+	Changes []Change
+	// Unmanaged lists live objects that are not declared and that wso2sync
+	// will not delete (not owned, or prune is off). Built-in objects are
+	// never listed: every install has them.
+	Unmanaged []Ref
+	// Warnings are things the plan could not decide or deliberately
+	// skipped (an empty desired state, an unreadable certificate file).
+	Warnings []string
+	Summary  Summary
+	// LiveHash identifies the live state the plan was computed from; the
+	// caller sets it so apply can refuse a stale plan.
+	LiveHash string
+}
+
+// Summary counts Changes by action.
+type Summary struct {
+	Create, Update, Replace, Delete, NoOp int
+}
+
+// Change is what happens to one object.
+type Change struct {
+	Kind   spec.Kind
+	Name   string
+	Action Action
+	// Before and After are the normalised objects as map[string]any keyed
+	// by field path (nil for the side that does not exist, and for NoOp).
+	// Secret fields hold Redacted values, never the secret.
+	Before, After any
+	// Fields lists the differing fields of an update or replace, and every
+	// field of a create or delete.
+	Fields []FieldDiff
+	// Reason says why: "declared, not found live", "drift: spec.x",
+	// the field that forces a replace, "no longer declared; owned".
+	Reason string
+	// Source is the manifest document (or key entry) that asked for it;
+	// zero for deletes.
+	Source    spec.Position
+	Sensitive bool
+}
+
+// FieldDiff is one field of a Change, in manifest terms
+// (spec.throttlingPolicy, spec.keys[PRODUCTION/WSO2IS].grantTypes).
+type FieldDiff struct {
+	Path          string
+	Before, After any
+	Sensitive     bool
+	ForcesReplace bool
+	// Source is where the manifest sets the field (or its nearest parent).
+	Source spec.Position
+}
+
+// Ref names a live object the plan leaves alone, and why.
+type Ref struct {
+	Kind   spec.Kind
+	Name   string
+	Reason string
+}
+
+// HasChanges reports whether applying the plan would write anything.
+func (p *Plan) HasChanges() bool {
+	return slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Action != NoOp })
+}
+
+// Options are the inputs of Compute beyond the two states.
+type Options struct {
+	// Prune is the environment's prune policy: "owned" deletes undeclared
+	// objects that Owned reports; anything else ("off", "") deletes nothing.
+	Prune string
+	// Owned reports whether wso2sync created an object (the inventory).
+	// Application keys are asked as (KindApplicationKey, "<app>/<TYPE>/<km>").
+	// nil owns nothing.
+	Owned func(kind spec.Kind, name string) bool
+	// ResolveSecret returns a secret's value, so the plan can show its
+	// fingerprint; the value itself never enters the plan. nil (or false)
+	// shows the reference instead.
+	ResolveSecret func(ref spec.SecretRef) (string, bool)
+	// ReadFile reads certificate files named by manifests; nil is os.ReadFile.
+	ReadFile func(path string) ([]byte, error)
+}
+
+const PruneOwned = "owned"
+
+func kindRank(k spec.Kind) int {
+	if i := slices.Index(KindOrder, k); i >= 0 {
+		return i
+	}
+	return len(KindOrder)
+}
