@@ -436,6 +436,10 @@ func RouteFromContext(ctx context.Context) (RouteInfo, bool) {
 
 const unmatched = "<unmatched>"
 
+// statusClientClosed is logged for a request whose client went away while
+// it waited behind the concurrency cap (nginx's 499).
+const statusClientClosed = 499
+
 func (sd *side) route(r *http.Request) RouteInfo {
 	_, pattern := sd.mux.Handler(r)
 	ri := RouteInfo{Server: sd.name}
@@ -528,7 +532,9 @@ func (s *Sim) wrap(sd *side, inner http.Handler) http.Handler {
 				select {
 				case sd.sem <- struct{}{}:
 				case <-r.Context().Done():
-					fault = "reset" // the client went away while queued
+					// The client gave up while queued behind the cap.
+					fault = "canceled"
+					sw.status = statusClientClosed
 					return
 				}
 			}

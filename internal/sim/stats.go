@@ -32,7 +32,9 @@ type ServerStats struct {
 	// Routes counts calls per route, keyed "METHOD /pattern" as the
 	// server's ServeMux matched it ("METHOD <unmatched>" for 404s).
 	Routes map[string]int64 `json:"routes"`
-	// Statuses counts responses per HTTP status; 0 is a connection reset.
+	// Statuses counts responses per HTTP status; 0 is an injected
+	// connection reset, 499 a client that gave up waiting behind the
+	// concurrency cap.
 	Statuses map[int]int64 `json:"statuses"`
 	// RouteStatuses counts responses per route and status.
 	RouteStatuses map[string]map[int]int64 `json:"routeStatuses"`

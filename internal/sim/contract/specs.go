@@ -103,7 +103,7 @@ func loadSpecs() (*Specs, error) {
 	ch := make(chan res, len(SpecFiles))
 	for _, name := range SpecFiles {
 		go func() {
-			doc, err := loadSpecFile(filepath.Join(dir, name))
+			doc, err := loadSpecFile(filepath.Join(dir, name), dedupFor(name))
 			ch <- res{name, doc, err}
 		}()
 	}
@@ -134,10 +134,21 @@ func loadSpecs() (*Specs, error) {
 	return s, nil
 }
 
-// loadSpecFile reads a YAML spec, drops duplicate mapping keys (keeping the
-// last, as PyYAML does; erratum "IS DCR v1.1 duplicate keys"), and loads it
-// as OpenAPI 3 (converting Swagger 2.0).
-func loadSpecFile(path string) (*openapi3.T, error) {
+// dedupFor reports whether an erratum asks to de-duplicate the keys of a
+// spec file.
+func dedupFor(name string) bool {
+	for _, e := range Errata {
+		if e.DedupKeys && e.Spec == name {
+			return true
+		}
+	}
+	return false
+}
+
+// loadSpecFile reads a YAML spec, with dedup drops duplicate mapping keys
+// (keeping the last, as PyYAML does), and loads it as OpenAPI 3
+// (converting Swagger 2.0).
+func loadSpecFile(path string, dedup bool) (*openapi3.T, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -146,7 +157,9 @@ func loadSpecFile(path string) (*openapi3.T, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, err
 	}
-	dedupKeys(&root)
+	if dedup {
+		dedupKeys(&root)
+	}
 	var v any
 	if err := root.Decode(&v); err != nil {
 		return nil, err
