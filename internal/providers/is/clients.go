@@ -1,0 +1,113 @@
+package is
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+
+	"github.com/wso2sync/wso2sync/internal/providers/transport"
+)
+
+// OAuthClient is an IS OAuth client (DCR v1.1), e.g. one created out of
+// band and attached to an APIM application with map-keys. The secret is
+// never kept, only its fingerprint.
+type OAuthClient struct {
+	ClientID          string
+	ClientName        string
+	GrantTypes        []string
+	RedirectURIs      []string
+	SecretFingerprint string
+}
+
+// ClientRegistration is a DCR v1.1 register request (fixed credentials
+// through ext_param_client_id/secret).
+type ClientRegistration struct {
+	ClientName   string
+	GrantTypes   []string
+	RedirectURIs []string
+	ClientID     string // ext_param_client_id; "" lets IS choose
+	ClientSecret string // ext_param_client_secret
+}
+
+// Clients manages IS DCR v1.1 clients. Identity: client_id (client names
+// change when APIM recreates an application, §5.11).
+type Clients interface {
+	// Get returns the client, or nil when IS does not know it (IS answers
+	// 401 for unknown ids, §5.16).
+	Get(ctx context.Context, clientID string) (*OAuthClient, error)
+	Register(ctx context.Context, r ClientRegistration) (*OAuthClient, error)
+	// Delete removes the client (and its IS application); unknown → nil.
+	Delete(ctx context.Context, clientID string) error
+}
+
+type wireClient struct {
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+	ClientName   string   `json:"client_name"`
+	GrantTypes   []string `json:"grant_types,omitempty"`
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	ExtClientID  string   `json:"ext_param_client_id,omitempty"`
+	ExtSecret    string   `json:"ext_param_client_secret,omitempty"`
+}
+
+type clients struct{ cl *Client }
+
+func fingerprint(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return "sha256:" + hex.EncodeToString(sum[:])[:16]
+}
+
+func toClient(w *wireClient) *OAuthClient {
+	c := &OAuthClient{ClientID: w.ClientID, ClientName: w.ClientName, GrantTypes: w.GrantTypes,
+		SecretFingerprint: fingerprint(w.ClientSecret)}
+	for _, u := range w.RedirectURIs {
+		if u != "" { // IS echoes [""] for none (§3.11)
+			c.RedirectURIs = append(c.RedirectURIs, u)
+		}
+	}
+	return c
+}
+
+func (c *clients) Get(ctx context.Context, id string) (*OAuthClient, error) {
+	var w wireClient
+	err := c.cl.c.JSON(ctx, transport.Request{
+		PathTemplate: DCRBase + "/register/{client_id}", PathParams: map[string]string{"client_id": id},
+		NotFoundOn401: true, Identity: "OAuth client " + id,
+	}, &w)
+	if transport.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toClient(&w), nil
+}
+
+func (c *clients) Register(ctx context.Context, r ClientRegistration) (*OAuthClient, error) {
+	var w wireClient
+	err := c.cl.c.JSON(ctx, transport.Request{
+		Method: http.MethodPost, PathTemplate: DCRBase + "/register",
+		Body: wireClient{ClientName: r.ClientName, GrantTypes: r.GrantTypes, RedirectURIs: r.RedirectURIs,
+			ExtClientID: r.ClientID, ExtSecret: r.ClientSecret},
+		Identity: "OAuth client " + r.ClientName, Sensitive: true,
+	}, &w)
+	if err != nil {
+		return nil, err
+	}
+	return toClient(&w), nil
+}
+
+func (c *clients) Delete(ctx context.Context, id string) error {
+	_, err := c.cl.c.Do(ctx, transport.Request{
+		Method: http.MethodDelete, PathTemplate: DCRBase + "/register/{client_id}",
+		PathParams: map[string]string{"client_id": id}, NotFoundOn401: true, Identity: "OAuth client " + id,
+	})
+	if transport.IsNotFound(err) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,424 @@
+package providers
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/wso2sync/wso2sync/internal/providers/apim"
+	"github.com/wso2sync/wso2sync/internal/providers/is"
+	"github.com/wso2sync/wso2sync/internal/providers/transport"
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// ServerKinds are the kinds the providers read from the servers
+// (Truststores are local files; Certificates of usage trust/keyManager
+// have no REST object).
+var ServerKinds = []spec.Kind{spec.KindCertificate, spec.KindKeyManager, spec.KindThrottlingPolicy,
+	spec.KindRole, spec.KindApplication, spec.KindUser, spec.KindSubscription}
+
+// ReadOptions tune Read.
+type ReadOptions struct {
+	// Kinds to read; nil reads ServerKinds. Subscriptions and keys need
+	// the applications, which are then read too (but only returned when
+	// asked for).
+	Kinds []spec.Kind
+	// Desired, if set, narrows and aligns the read: application keys and
+	// subscriptions are read only for applications it declares, client
+	// certificates only for the APIs it references, and live objects whose
+	// identity matches a desired one take its metadata.name (subscriptions
+	// by (application, API name, version), roles by (displayName,
+	// audience), users by (domain, userName)), so that the diff can pair
+	// objects by kind and name.
+	Desired *spec.State
+	// Concurrency bounds the goroutines fanning out per application or
+	// API (default 8); the transport limiter bounds the requests.
+	Concurrency int
+}
+
+// Live is the estate as read from the servers.
+type Live struct {
+	// State holds the live objects as manifest values (Environment nil),
+	// sorted by name. Built-in objects are included (see IsBuiltin).
+	State *spec.State
+	// IDs maps kind → metadata.name → server id: KeyManager id,
+	// ThrottlingPolicy policyId (keyed "<level>/<name>", as names repeat
+	// across levels), Application applicationId, Subscription
+	// subscriptionId, User and Role SCIM id, Certificate alias (keyed by
+	// name; client certificates "<apiId>/<alias>").
+	IDs map[spec.Kind]map[string]string
+	// Keys are the key mappings per application name (also in the
+	// application's spec.keys, without ids).
+	Keys map[string][]apim.Key
+	// Subscriptions carry the API id and status per subscription name.
+	Subscriptions map[string]apim.Subscription
+	// RoleMembers maps role name → names of the users assigned to it.
+	RoleMembers map[string][]string
+	// APIs is the DevPortal catalogue when it was read (client
+	// certificates), else nil.
+	APIs []apim.API
+	// Calls are the requests this Read made.
+	Calls transport.CallCounts
+
+	builtin map[spec.Kind]map[string]bool
+}
+
+// ID returns the server id of an object ("" if unknown). For
+// ThrottlingPolicy pass "<level>/<name>".
+func (l *Live) ID(kind spec.Kind, name string) string { return l.IDs[kind][name] }
+
+// IsBuiltin reports whether the object exists on every install (Resident
+// Key Manager, built-in tiers, DefaultApplication, the admin user, system
+// roles): never deleted, left out of exports unless asked.
+func (l *Live) IsBuiltin(kind spec.Kind, name string) bool { return l.builtin[kind][name] }
+
+func (l *Live) setID(kind spec.Kind, name, id string) {
+	if l.IDs[kind] == nil {
+		l.IDs[kind] = map[string]string{}
+	}
+	l.IDs[kind][name] = id
+}
+
+func (l *Live) markBuiltin(kind spec.Kind, name string) {
+	if l.builtin[kind] == nil {
+		l.builtin[kind] = map[string]bool{}
+	}
+	l.builtin[kind][name] = true
+}
+
+// PolicyKey is the IDs key of a throttling policy.
+func PolicyKey(level, name string) string { return level + "/" + name }
+
+// Read reads the live estate concurrently with the fewest calls: key
+// managers (1 list + 1 GET each), tiers (2), applications (1 page per
+// PageSize), per application its keys (1) and subscriptions (1 page),
+// certificates (1 page + 1 content each; client certificates 1 list per
+// API), users and roles (1 SCIM page per PageSize each).
+func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
+	before := p.Counter.Snapshot()
+	kinds := o.Kinds
+	if kinds == nil {
+		kinds = ServerKinds
+	}
+	want := func(k spec.Kind) bool { return slices.Contains(kinds, k) }
+	limit := o.Concurrency
+	if limit <= 0 {
+		limit = 8
+	}
+	l := &Live{State: &spec.State{}, IDs: map[spec.Kind]map[string]string{}, Keys: map[string][]apim.Key{},
+		Subscriptions: map[string]apim.Subscription{}, RoleMembers: map[string][]string{},
+		builtin: map[spec.Kind]map[string]bool{}}
+	if p.env != nil {
+		l.State.Name = p.env.Metadata.Name
+	}
+
+	var (
+		mu    sync.Mutex // guards l while the readers run
+		users []is.User
+		roles []is.Role
+	)
+	tasks := []func(context.Context) error{}
+	if want(spec.KindKeyManager) {
+		tasks = append(tasks, func(ctx context.Context) error {
+			kms, err := p.APIM.KeyManagers.List(ctx)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, f := range kms {
+				l.State.KeyManagers = append(l.State.KeyManagers, f.Object)
+				l.setID(spec.KindKeyManager, f.Object.Metadata.Name, f.ID)
+				if slices.Contains(spec.BuiltinKeyManagers, f.Object.Metadata.Name) {
+					l.markBuiltin(spec.KindKeyManager, f.Object.Metadata.Name)
+				}
+			}
+			return nil
+		})
+	}
+	if want(spec.KindThrottlingPolicy) {
+		tasks = append(tasks, func(ctx context.Context) error {
+			ps, err := p.APIM.Policies.List(ctx)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, f := range ps {
+				tp := f.Object
+				l.State.ThrottlingPolicies = append(l.State.ThrottlingPolicies, tp)
+				l.setID(spec.KindThrottlingPolicy, PolicyKey(tp.Spec.Level, tp.Metadata.Name), f.ID)
+				builtins := spec.BuiltinApplicationTiers
+				if tp.Spec.Level == spec.LevelSubscription {
+					builtins = spec.BuiltinSubscriptionTiers
+				}
+				if slices.Contains(builtins, tp.Metadata.Name) {
+					l.markBuiltin(spec.KindThrottlingPolicy, tp.Metadata.Name)
+				}
+			}
+			return nil
+		})
+	}
+	if want(spec.KindApplication) || want(spec.KindSubscription) {
+		tasks = append(tasks, func(ctx context.Context) error {
+			return p.readApplications(ctx, l, &mu, o, want, limit)
+		})
+	}
+	if want(spec.KindCertificate) {
+		tasks = append(tasks, func(ctx context.Context) error {
+			return p.readCertificates(ctx, l, &mu, o, limit)
+		})
+	}
+	if want(spec.KindUser) || want(spec.KindRole) {
+		tasks = append(tasks, func(ctx context.Context) error {
+			var err error
+			users, err = p.IS.Users.List(ctx)
+			return err
+		})
+	}
+	if want(spec.KindRole) {
+		tasks = append(tasks, func(ctx context.Context) error {
+			var err error
+			roles, err = p.IS.Roles.List(ctx)
+			return err
+		})
+	}
+	if err := apim.ForEach(ctx, tasks, len(tasks), func(ctx context.Context, f func(context.Context) error) error {
+		return f(ctx)
+	}); err != nil {
+		return nil, err
+	}
+	p.assembleIS(l, o, want, users, roles)
+	if !want(spec.KindApplication) {
+		l.State.Applications = nil
+		delete(l.IDs, spec.KindApplication)
+	}
+	sortState(l.State)
+	l.Calls = diffCounts(before, p.Counter.Snapshot())
+	return l, nil
+}
+
+func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mutex, o ReadOptions, want func(spec.Kind) bool, limit int) error {
+	apps, err := p.APIM.Applications.List(ctx)
+	if err != nil {
+		return err
+	}
+	var needed []apim.Found[*spec.Application]
+	for _, f := range apps {
+		name := f.Object.Metadata.Name
+		if o.Desired == nil || desiredApp(o.Desired, name) != nil {
+			needed = append(needed, f)
+		}
+	}
+	// Adopt the desired subscription names by identity.
+	subNames := map[string]string{}
+	if o.Desired != nil {
+		for _, s := range o.Desired.Subscriptions {
+			subNames[subKey(s.Spec.Application, s.Spec.API)] = s.Metadata.Name
+		}
+	}
+	err = apim.ForEach(ctx, needed, limit, func(ctx context.Context, f apim.Found[*spec.Application]) error {
+		ref := apim.AppRef{ID: f.ID, Name: f.Object.Metadata.Name}
+		var keys []apim.Key
+		var subs []apim.Subscription
+		if want(spec.KindApplication) {
+			var err error
+			if keys, err = p.APIM.Keys.List(ctx, ref); err != nil {
+				return err
+			}
+		}
+		if want(spec.KindSubscription) {
+			var err error
+			if subs, err = p.APIM.Subscriptions.List(ctx, ref); err != nil {
+				return err
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if keys != nil {
+			l.Keys[ref.Name] = keys
+		}
+		for _, k := range keys {
+			f.Object.Spec.Keys = append(f.Object.Spec.Keys, k.Spec)
+		}
+		for _, s := range subs {
+			if n, ok := subNames[subKey(s.Object.Spec.Application, s.Object.Spec.API)]; ok {
+				s.Object.Metadata.Name = n
+			}
+			l.State.Subscriptions = append(l.State.Subscriptions, s.Object)
+			l.Subscriptions[s.Object.Metadata.Name] = s
+			l.setID(spec.KindSubscription, s.Object.Metadata.Name, s.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, f := range apps {
+		l.State.Applications = append(l.State.Applications, f.Object)
+		l.setID(spec.KindApplication, f.Object.Metadata.Name, f.ID)
+		if f.Object.Metadata.Name == apim.DefaultApplication {
+			l.markBuiltin(spec.KindApplication, f.Object.Metadata.Name)
+		}
+	}
+	return nil
+}
+
+func (p *Providers) readCertificates(ctx context.Context, l *Live, mu *sync.Mutex, o ReadOptions, limit int) error {
+	eps, err := p.APIM.Certificates.ListEndpoint(ctx)
+	if err != nil {
+		return err
+	}
+	var apis []apim.API
+	clientCerts := o.Desired == nil
+	if o.Desired != nil {
+		for _, c := range o.Desired.Certificates {
+			if c.Spec.Usage == spec.CertUsageClient {
+				clientCerts = true
+			}
+		}
+	}
+	var cls []*spec.Certificate
+	if clientCerts {
+		all, err := p.APIM.APIs.List(ctx)
+		if err != nil {
+			return err
+		}
+		apis = all
+		if o.Desired != nil {
+			apis = slices.DeleteFunc(slices.Clone(all), func(a apim.API) bool {
+				return !slices.ContainsFunc(o.Desired.Certificates, func(c *spec.Certificate) bool {
+					return c.Spec.API != nil && strings.EqualFold(c.Spec.API.Name, a.Name) && c.Spec.API.Version == a.Version
+				})
+			})
+		}
+		if cls, err = p.APIM.Certificates.ListClient(ctx, apis); err != nil {
+			return err
+		}
+		l.APIs = all
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, c := range eps {
+		l.State.Certificates = append(l.State.Certificates, c)
+		l.setID(spec.KindCertificate, c.Metadata.Name, c.Spec.Alias)
+	}
+	for _, c := range cls {
+		l.State.Certificates = append(l.State.Certificates, c)
+		id := c.Spec.Alias
+		for _, a := range apis {
+			if c.Spec.API != nil && a.Name == c.Spec.API.Name && a.Version == c.Spec.API.Version {
+				id = a.ID + "/" + c.Spec.Alias
+			}
+		}
+		l.setID(spec.KindCertificate, c.Metadata.Name, id)
+	}
+	return nil
+}
+
+// assembleIS names users and roles (adopting desired names), resolves
+// user → role references to role names and fills RoleMembers.
+func (p *Providers) assembleIS(l *Live, o ReadOptions, want func(spec.Kind) bool, users []is.User, roles []is.Role) {
+	roleName := map[string]string{} // SCIM id → metadata.name
+	desiredRoles := map[string]string{}
+	desiredUsers := map[string]string{}
+	if o.Desired != nil {
+		for _, r := range o.Desired.Roles {
+			desiredRoles[roleKey(cmpOr(r.Spec.DisplayName, r.Metadata.Name), r.Spec.Audience)] = r.Metadata.Name
+		}
+		for _, u := range o.Desired.Users {
+			desiredUsers[userKey(u.Spec.Domain, cmpOr(u.Spec.UserName, u.Metadata.Name))] = u.Metadata.Name
+		}
+	}
+	for _, r := range roles {
+		if n, ok := desiredRoles[roleKey(r.Object.Spec.DisplayName, r.Object.Spec.Audience)]; ok {
+			r.Object.Metadata.Name = n
+		}
+		roleName[r.ID] = r.Object.Metadata.Name
+		if r.System {
+			l.markBuiltin(spec.KindRole, r.Object.Metadata.Name)
+		}
+		l.State.Roles = append(l.State.Roles, r.Object)
+		l.setID(spec.KindRole, r.Object.Metadata.Name, r.ID)
+	}
+	for _, u := range users {
+		if n, ok := desiredUsers[userKey(u.Object.Spec.Domain, u.Object.Spec.UserName)]; ok {
+			u.Object.Metadata.Name = n
+		}
+		if roles != nil {
+			u.Object.Spec.Roles = nil
+			for _, id := range u.RoleIDs {
+				n := roleName[id]
+				if n == "" {
+					continue
+				}
+				u.Object.Spec.Roles = append(u.Object.Spec.Roles, n)
+				l.RoleMembers[n] = append(l.RoleMembers[n], u.Object.Metadata.Name)
+			}
+			slices.Sort(u.Object.Spec.Roles)
+		}
+		if strings.EqualFold(u.Object.Spec.UserName, p.adminUser) && strings.EqualFold(u.Object.Spec.Domain, "PRIMARY") {
+			l.markBuiltin(spec.KindUser, u.Object.Metadata.Name)
+		}
+		if want(spec.KindUser) {
+			l.State.Users = append(l.State.Users, u.Object)
+			l.setID(spec.KindUser, u.Object.Metadata.Name, u.ID)
+		}
+	}
+	for _, m := range l.RoleMembers {
+		slices.Sort(m)
+	}
+}
+
+func desiredApp(st *spec.State, name string) *spec.Application {
+	for _, a := range st.Applications {
+		if strings.EqualFold(a.Metadata.Name, name) {
+			return a
+		}
+	}
+	return nil
+}
+
+func subKey(app string, api spec.APIRef) string {
+	return strings.ToLower(app) + "\x00" + strings.ToLower(api.Name) + "\x00" + api.Version
+}
+
+func roleKey(display string, aud spec.RoleAudience) string {
+	t := cmpOr(aud.Type, "organization")
+	return display + "\x00" + t + "\x00" + aud.Application
+}
+
+func userKey(domain, name string) string {
+	return strings.ToLower(cmpOr(domain, "PRIMARY") + "/" + name)
+}
+
+func sortState(s *spec.State) {
+	byName := func(a, b spec.Resource) int { return strings.Compare(a.Meta().Metadata.Name, b.Meta().Metadata.Name) }
+	slices.SortFunc(s.KeyManagers, func(a, b *spec.KeyManager) int { return byName(a, b) })
+	slices.SortFunc(s.ThrottlingPolicies, func(a, b *spec.ThrottlingPolicy) int {
+		if c := byName(a, b); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Spec.Level, b.Spec.Level)
+	})
+	slices.SortFunc(s.Applications, func(a, b *spec.Application) int { return byName(a, b) })
+	slices.SortFunc(s.Subscriptions, func(a, b *spec.Subscription) int { return byName(a, b) })
+	slices.SortFunc(s.Users, func(a, b *spec.User) int { return byName(a, b) })
+	slices.SortFunc(s.Roles, func(a, b *spec.Role) int { return byName(a, b) })
+	slices.SortFunc(s.Certificates, func(a, b *spec.Certificate) int { return byName(a, b) })
+}
+
+func diffCounts(a, b transport.CallCounts) transport.CallCounts {
+	out := transport.CallCounts{Reads: b.Reads - a.Reads, Writes: b.Writes - a.Writes, Auth: b.Auth - a.Auth,
+		Retries: b.Retries - a.Retries, RateLimited: b.RateLimited - a.RateLimited,
+		TransportErrors: b.TransportErrors - a.TransportErrors, ByStatus: map[int]int64{}}
+	for k, v := range b.ByStatus {
+		if d := v - a.ByStatus[k]; d != 0 {
+			out.ByStatus[k] = d
+		}
+	}
+	return out
+}
