@@ -351,4 +351,3 @@ func indexes(n int) []int {
 	}
 	return out
 }
-

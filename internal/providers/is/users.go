@@ -161,7 +161,9 @@ type patchBody struct {
 	Operations []patchOp `json:"Operations"`
 }
 
-func patch(ops ...patchOp) patchBody { return patchBody{Schemas: []string{schemaPatchOp}, Operations: ops} }
+func patch(ops ...patchOp) patchBody {
+	return patchBody{Schemas: []string{schemaPatchOp}, Operations: ops}
+}
 
 func (u *users) Update(ctx context.Context, id string, su *spec.User) error {
 	w := userFromSpec(su)
