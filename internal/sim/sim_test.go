@@ -247,7 +247,7 @@ func TestConcurrencyCap(t *testing.T) {
 		t.Fatalf("cap not honoured: max %d waited %d calls %d inflight %d", st.MaxInFlight, st.Waited, st.Calls, st.InFlight)
 	}
 	// Without a cap the same burst runs wider.
-	u := Start(t, Options{Faults: FaultConfig{Rules: []FaultRule{{Latency: Duration(40 * time.Millisecond)}}}})
+	u := Start(t, Options{Faults: FaultConfig{Rules: []FaultRule{{Latency: Duration(150 * time.Millisecond)}}}})
 	var wg2 sync.WaitGroup
 	for range 6 {
 		wg2.Add(1)
