@@ -1,0 +1,132 @@
+package diff
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// RenderOptions are shared by the renderers; each uses what applies to it.
+type RenderOptions struct {
+	// Color adds ANSI colours to the text view; the CLI sets it on a TTY.
+	Color bool
+	// BaseDir, when set, makes manifest paths relative to it
+	// (environments/dev/applications.yaml rather than an absolute path).
+	BaseDir string
+	// MaxUnmanaged caps the unmanaged objects listed by the text and
+	// Markdown views (an IS with 20,000 users has as many); 0 means 20.
+	// JSON always lists all.
+	MaxUnmanaged int
+}
+
+func (o RenderOptions) maxUnmanaged() int {
+	if o.MaxUnmanaged > 0 {
+		return o.MaxUnmanaged
+	}
+	return 20
+}
+
+// where renders a position as file:line (relative to BaseDir), or "".
+func (o RenderOptions) where(p spec.Position) string {
+	if !p.IsValid() {
+		return ""
+	}
+	file := p.File
+	if o.BaseDir != "" {
+		if rel, err := filepath.Rel(o.BaseDir, file); err == nil && !strings.HasPrefix(rel, "..") {
+			file = rel
+		}
+	}
+	file = filepath.ToSlash(file)
+	if p.Line == 0 {
+		return file
+	}
+	return fmt.Sprintf("%s:%d", file, p.Line)
+}
+
+// marker is the Terraform-style prefix of an action.
+func marker(a Action) string {
+	switch a {
+	case Create:
+		return "+"
+	case Update:
+		return "~"
+	case Replace:
+		return "-/+"
+	case Delete:
+		return "-"
+	}
+	return " "
+}
+
+// label says what an action does, as the text view prints it.
+func label(a Action) string {
+	switch a {
+	case Create:
+		return "create"
+	case Update:
+		return "update in-place"
+	case Replace:
+		return "replace"
+	case Delete:
+		return "delete"
+	}
+	return "no change"
+}
+
+// group is the non-NoOp changes of one kind, in plan order.
+type group struct {
+	kind    spec.Kind
+	changes []Change
+}
+
+func groups(p *Plan) []group {
+	var out []group
+	for _, c := range p.Changes {
+		if c.Action == NoOp {
+			continue
+		}
+		if len(out) == 0 || out[len(out)-1].kind != c.Kind {
+			out = append(out, group{kind: c.Kind})
+		}
+		out[len(out)-1].changes = append(out[len(out)-1].changes, c)
+	}
+	return out
+}
+
+// SummaryLine is the last line of the text view.
+func (p *Plan) SummaryLine() string {
+	if !p.HasChanges() {
+		return "No changes. The live estate matches the manifests."
+	}
+	s := p.Summary
+	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", s.Create, s.Update, s.Replace, s.Delete)
+}
+
+// fieldSafe is the value a renderer may print for a field: sensitive
+// fields (and anything whose name looks like a secret) only as Redacted.
+func fieldSafe(path string, v any, sensitive bool) any {
+	return safe(v, sensitive || isSecretKey(lastSegment(path)))
+}
+
+func lastSegment(path string) string {
+	if i := strings.LastIndexAny(path, ".["); i >= 0 {
+		return strings.TrimSuffix(path[i+1:], "]")
+	}
+	return path
+}
+
+// safeMap guards a Before/After map the same way.
+func safeMap(m any) map[string]any {
+	in, _ := m.(map[string]any)
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]any, len(in))
+	for k, v := range in {
+		out[k] = fieldSafe(k, v, false)
+	}
+	return out
+}
