@@ -57,7 +57,7 @@ func (c *normCtx) applicationKeys(a *spec.Application, desired bool) []view {
 			v.src = a.Pos(pos)
 		}
 		add := func(name string, f field) {
-			f.path, f.pos = p+"."+name, pos+"."+name
+			f.path, f.pos, f.id = p+"."+name, pos+"."+name, name
 			v.add(f)
 		}
 		add("keyType", field{value: keyType, always: true})

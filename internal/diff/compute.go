@@ -181,7 +181,7 @@ func (c *normCtx) compare(d, l *view) Change {
 		if !d.compared(f) {
 			continue
 		}
-		lf, _ := l.get(f.path)
+		lf, _ := l.get(f.id)
 		if equal(f.value, lf.value, f.fold) {
 			continue
 		}
@@ -246,7 +246,7 @@ func (c *normCtx) orphan(p *Plan, l *view, empty bool) {
 		return
 	}
 	ch := Change{Kind: l.kind, Name: l.name, Action: Delete, Before: l.values(false), Sensitive: l.hasSensitive(),
-		Reason: "no longer declared; created by wso2sync (prune: owned)"}
+		Reason: "no longer declared; wso2sync created it and prune is owned"}
 	switch l.kind {
 	case KindApplicationKey:
 		ch.Reason += "; APIM has no DELETE for a key mapping (WSO2-API §5.5): it is removed with clean-up"

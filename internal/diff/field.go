@@ -14,6 +14,9 @@ import (
 type field struct {
 	path string // manifest terms, shown to users
 	pos  string // path in Object.Positions (index form); "" means path
+	// id pairs the field with its live counterpart; "" means path. Keys
+	// use their field name: a paired key may have another identity.
+	id string
 	// value is normalised (sorted sets, canonical URLs and enum case);
 	// a zero value means "not set".
 	value any
@@ -60,11 +63,16 @@ type view struct {
 	group string
 }
 
-func (v *view) add(f field) { v.fields = append(v.fields, f) }
+func (v *view) add(f field) {
+	if f.id == "" {
+		f.id = f.path
+	}
+	v.fields = append(v.fields, f)
+}
 
-func (v *view) get(path string) (field, bool) {
+func (v *view) get(id string) (field, bool) {
 	for _, f := range v.fields {
-		if f.path == path {
+		if f.id == id {
 			return f, true
 		}
 	}
