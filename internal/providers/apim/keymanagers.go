@@ -282,7 +282,7 @@ func kmFromSpec(km *spec.KeyManager, password string) *wireKM {
 		EnableOAuthAppCreation: s.EnableOAuthAppCreation, EnableSelfValidationJWT: s.EnableSelfValidationJWT,
 		ClaimMapping:     []wireClaim{},
 		ConsumerKeyClaim: s.ConsumerKeyClaim, ScopesClaim: s.ScopesClaim, Enabled: s.Enabled,
-		Permissions: wirePermissions{PermissionType: s.Permissions.PermissionType, Roles: orEmpty(s.Permissions.Roles)},
+		Permissions: wirePermissions{PermissionType: cmpOr(s.Permissions.PermissionType, "PUBLIC"), Roles: orEmpty(s.Permissions.Roles)},
 		TokenType:   s.TokenType, Alias: s.Alias, AllowedOrganizations: s.AllowedOrganizations,
 		AdditionalProperties: map[string]any{},
 	}

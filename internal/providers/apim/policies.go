@@ -127,8 +127,7 @@ func (p *policies) Create(ctx context.Context, tp *spec.ThrottlingPolicy) (strin
 }
 
 func (p *policies) Update(ctx context.Context, id string, tp *spec.ThrottlingPolicy) error {
-	w := policyFromSpec(tp)
-	w.PolicyID = id
+	w := policyFromSpec(tp) // policyId is read-only in the request schema
 	return p.cl.c.JSON(ctx, transport.Request{
 		Method: http.MethodPut, PathTemplate: levelPath(tp.Spec.Level) + "/{policyId}",
 		PathParams: map[string]string{"policyId": id}, Body: w,
