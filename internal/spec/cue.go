@@ -209,7 +209,15 @@ func (v *validator) explain(def cue.Value, doc *node, is *cueIssue) (string, str
 			return fmt.Sprintf("%s: invalid value %q (want one of %s)", field, s, quoteAll(enum)), didYouMean(s, enum, "valid values")
 		}
 	}
+	// A failed default disjunction (`*D | C`) reports "conflicting values D
+	// and X" next to the real cause; prefer the real cause.
 	msg := first
+	for _, m := range is.msgs {
+		if !reConflict.MatchString(m) {
+			msg = m
+			break
+		}
+	}
 	hint := ""
 	if i := strings.Index(msg, "out of bound =~"); i >= 0 {
 		pattern := strings.TrimSuffix(msg[i+len("out of bound =~"):], ")")
@@ -218,6 +226,7 @@ func (v *validator) explain(def cue.Value, doc *node, is *cueIssue) (string, str
 		}
 		msg = msg[:i] + "does not match =~" + msg[i+len("out of bound =~"):]
 	}
+	msg = strings.Replace(msg, "(out of bound ", "(must be ", 1)
 	if m := reConflict.FindStringSubmatch(msg); m != nil && len(is.msgs) == 1 {
 		msg = fmt.Sprintf("invalid value %s (must be %s)", m[2], m[1])
 	}
