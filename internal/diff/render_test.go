@@ -257,12 +257,24 @@ func TestJSONShape(t *testing.T) {
 	if replaces != 3 {
 		t.Errorf("%d replace changes carry a forcing field, want 3", replaces)
 	}
-	// The documented example must stay valid JSON of the same schema.
+	// The documented example must decode, field for field, into the
+	// structs RenderJSON writes: the docs and the encoder cannot drift.
 	docBytes, err := os.ReadFile(filepath.Join("..", "..", "docs", "plan-json.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(docBytes, []byte(`"version": 1`)) {
-		t.Error("docs/plan-json.md does not show version 1")
+	_, example, ok := strings.Cut(string(docBytes), "## Example\n\n```json\n")
+	example, _, _ = strings.Cut(example, "```")
+	if !ok || example == "" {
+		t.Fatal("docs/plan-json.md has no JSON example")
+	}
+	dec := json.NewDecoder(strings.NewReader(example))
+	dec.DisallowUnknownFields()
+	var ex jsonPlan
+	if err := dec.Decode(&ex); err != nil {
+		t.Fatalf("docs/plan-json.md example: %v", err)
+	}
+	if ex.Version != PlanVersion || len(ex.Changes) == 0 {
+		t.Errorf("docs example: version %d, %d changes", ex.Version, len(ex.Changes))
 	}
 }
