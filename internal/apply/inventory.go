@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/renameio/v2"
+	"github.com/google/renameio/v2/maybe"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -178,7 +178,7 @@ func (inv *Inventory) Save() error {
 	if err := ensureStateDir(filepath.Dir(inv.path)); err != nil {
 		return fmt.Errorf("inventory: %w", err)
 	}
-	if err := renameio.WriteFile(inv.path, append(b, '\n'), 0o600); err != nil {
+	if err := maybe.WriteFile(inv.path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("inventory: %w", err)
 	}
 	inv.dirty = false

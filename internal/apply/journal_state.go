@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/renameio/v2"
+	"github.com/google/renameio/v2/maybe"
 )
 
 // Pending is a write of an earlier run whose intent is on disk but whose
@@ -180,7 +180,7 @@ func (j *Journal) compact() error {
 		buf.WriteByte('\n')
 		kept = append(kept, e)
 	}
-	if err := renameio.WriteFile(j.path, buf.Bytes(), 0o600); err != nil {
+	if err := maybe.WriteFile(j.path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("journal: compacting %s: %w", j.path, err)
 	}
 	j.entries, j.skipped = kept, 0
