@@ -138,20 +138,35 @@ func keyApp(v *view) string {
 // match pairs desired and live objects: by server identity first, then by
 // manifest name (the same object whose identity changed: a replace), then,
 // for application keys, by application and key type (a new key manager).
+// Indexed, because an IS may hold tens of thousands of users.
 func match(d, l []view) (pairs [][2]*view, onlyD, onlyL []*view) {
 	used := make([]bool, len(l))
 	paired := make([]bool, len(d))
-	for _, same := range []func(a, b *view) bool{
-		func(a, b *view) bool { return a.key == b.key },
-		func(a, b *view) bool { return a.name == b.name },
-		func(a, b *view) bool { return a.group != "" && a.group == b.group },
+	for _, id := range []func(v *view) string{
+		func(v *view) string { return "k\x00" + v.key },
+		func(v *view) string { return "n\x00" + v.name },
+		func(v *view) string {
+			if v.group == "" {
+				return ""
+			}
+			return "g\x00" + v.group
+		},
 	} {
+		index := map[string][]int{}
+		for j := range l {
+			if k := id(&l[j]); !used[j] && k != "" {
+				index[k] = append(index[k], j)
+			}
+		}
 		for i := range d {
-			if paired[i] {
+			k := id(&d[i])
+			if paired[i] || k == "" {
 				continue
 			}
-			for j := range l {
-				if !used[j] && same(&d[i], &l[j]) {
+			for len(index[k]) > 0 {
+				j := index[k][0]
+				index[k] = index[k][1:]
+				if !used[j] {
 					pairs = append(pairs, [2]*view{&d[i], &l[j]})
 					paired[i], used[j] = true, true
 					break
