@@ -159,12 +159,24 @@ func TestConcurrencyBound(t *testing.T) {
 			return nil
 		}})
 	}
-	res := Run(ctx, steps, RunOptions{Concurrency: bound})
+	// The scheduler's own view, from its events: a step is in flight from
+	// its start event to its end event. The first `bound` steps cannot end
+	// before all of them started, so a scheduler that launched one too many
+	// would show it here deterministically.
+	var open, schedPeak int
+	res := Run(ctx, steps, RunOptions{Concurrency: bound, Progress: func(e Event) {
+		if e.Type == EventStart {
+			open++
+			schedPeak = max(schedPeak, open)
+		} else {
+			open--
+		}
+	}})
 	if len(res.Applied) != n {
 		t.Fatalf("%s", res.Report())
 	}
-	if peak.Load() != bound {
-		t.Errorf("peak concurrency %d, want %d", peak.Load(), bound)
+	if peak.Load() != bound || schedPeak != bound {
+		t.Errorf("peak concurrency %d (scheduler %d), want %d", peak.Load(), schedPeak, bound)
 	}
 }
 
