@@ -69,7 +69,8 @@ type Found[T any] struct {
 type Options struct {
 	// OnSecret, if set, receives the consumer secret of every key this
 	// client generates, maps or reads (the secrets issue seals them). It is
-	// the only place a consumer secret leaves this package.
+	// the only place a consumer secret leaves this package. Calls are
+	// serialised, so the hook need not be safe for concurrent use.
 	OnSecret func(app, keyType, keyManager, consumerKey, consumerSecret string)
 	// PageSize overrides PageSize.
 	PageSize int
@@ -77,8 +78,9 @@ type Options struct {
 
 // Client is the APIM client. Safe for concurrent use.
 type Client struct {
-	c    *transport.Client
-	opts Options
+	c        *transport.Client
+	opts     Options
+	secretMu sync.Mutex
 
 	KeyManagers   KeyManagers
 	Policies      Policies

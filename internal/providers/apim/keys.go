@@ -245,7 +245,9 @@ func (k *keys) toKey(app AppRef, w *wireKey) Key {
 		ak.AdditionalProperties[name] = propString(v)
 	}
 	if w.ConsumerSecret != "" && k.cl.opts.OnSecret != nil {
+		k.cl.secretMu.Lock()
 		k.cl.opts.OnSecret(app.Name, w.KeyType, w.KeyManager, w.ConsumerKey, w.ConsumerSecret)
+		k.cl.secretMu.Unlock()
 	}
 	return Key{Spec: ak, KeyMappingID: w.KeyMappingID, ConsumerKey: w.ConsumerKey,
 		SecretFingerprint: Fingerprint(w.ConsumerSecret), KeyState: w.KeyState}
