@@ -1,15 +1,14 @@
 package apply
 
 import (
+	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
-// KindApplicationKey is the kind of one OAuth client of an application
-// (keyType × keyManager). Manifests declare keys inside an Application, but
-// the plan may give each key its own change: keys are generated or mapped
-// against a key manager after the application exists, and rotated on their
-// own.
-const KindApplicationKey spec.Kind = "ApplicationKey"
+// KindApplicationKey is the kind of one OAuth key of an application
+// (keyType × key manager), which the plan gives changes of its own so keys
+// run at their own level. It is diff's constant: one name for both.
+const KindApplicationKey = diff.KindApplicationKey
 
 // levels is the dependency order of the kinds, declared once. A kind may
 // only depend on kinds of a lower level, so creating and updating level by

@@ -4,47 +4,9 @@ import (
 	"fmt"
 )
 
-// Prune policies (spec.Prune.Policy).
-const (
-	// PruneOff never deletes an object for being no longer declared.
-	PruneOff = "off"
-	// PruneOwned deletes undeclared objects that wso2sync created.
-	PruneOwned = "owned"
-)
-
-// PruneSet sorts the live objects that are no longer (or never were)
-// declared.
-type PruneSet struct {
-	// Delete are owned objects to delete (prune "owned").
-	Delete []Ref
-	// Kept are owned objects left in place because pruning is off.
-	Kept []Ref
-	// Unmanaged are objects wso2sync did not create: reported, never
-	// touched.
-	Unmanaged []Ref
-	// Protected are built-in objects: never touched.
-	Protected []Ref
-}
-
-// Classify decides what happens to live objects that are not declared. An
-// object is deleted only if pruning is "owned", wso2sync created it (the
-// inventory says so) and it is not built in.
-func Classify(undeclared []Ref, inv *Inventory, policy string) PruneSet {
-	var ps PruneSet
-	for _, r := range undeclared {
-		switch {
-		case Protected(r):
-			ps.Protected = append(ps.Protected, r)
-		case inv == nil || !inv.Owned(r):
-			ps.Unmanaged = append(ps.Unmanaged, r)
-		case policy == PruneOwned:
-			ps.Delete = append(ps.Delete, r)
-		default:
-			ps.Kept = append(ps.Kept, r)
-		}
-	}
-	return ps
-}
+// Which undeclared objects to delete (owned, not protected, prune "owned")
+// is the plan's decision (diff.Compute, given Inventory.Owned); the
+// objects it leaves alone are its Unmanaged list.
 
 // CheckDeletes is the last guard before a run deletes anything. It drops
 // protected objects from deletes (they are never deleted) and refuses the

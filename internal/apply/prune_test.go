@@ -9,26 +9,6 @@ import (
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
-func TestClassify(t *testing.T) {
-	inv, _ := LoadInventory(t.TempDir(), "dev")
-	owned, foreign, builtin := ref(spec.KindApplication, "ours"), ref(spec.KindApplication, "theirs"), ref(spec.KindApplication, "DefaultApplication")
-	inv.Add(owned, "")
-	inv.Add(builtin, "") // even if the inventory says so
-	undeclared := []Ref{owned, foreign, builtin}
-
-	got := Classify(undeclared, inv, PruneOwned)
-	if !slices.Equal(got.Delete, []Ref{owned}) || !slices.Equal(got.Unmanaged, []Ref{foreign}) || !slices.Equal(got.Protected, []Ref{builtin}) || len(got.Kept) != 0 {
-		t.Errorf("prune owned: %+v", got)
-	}
-	got = Classify(undeclared, inv, PruneOff)
-	if len(got.Delete) != 0 || !slices.Equal(got.Kept, []Ref{owned}) {
-		t.Errorf("prune off: %+v", got)
-	}
-	if got = Classify(undeclared, nil, PruneOwned); len(got.Delete) != 0 {
-		t.Errorf("without an inventory nothing is owned: %+v", got)
-	}
-}
-
 func TestCheckDeletes(t *testing.T) {
 	three := []Ref{ref(spec.KindRole, "a"), ref(spec.KindRole, "b"), ref(spec.KindUser, "c")}
 	tests := []struct {
