@@ -12,7 +12,9 @@
 //     intent and result, so an interrupted run can be reported and the next
 //     one converges without duplicates;
 //   - inventory.go, protected.go, prune.go: what wso2sync created (and so may
-//     prune), what it must never delete, and the maxDeletes guard;
+//     prune), what it must never delete, and the maxDeletes / empty-state
+//     guard;
+//   - plan.go: steps and their dependencies from a diff.Plan;
 //   - lock.go: one writer per environment.
 //
 // All of it lives in the environment's state directory (StateDir): by
@@ -20,7 +22,13 @@
 // inventory.json and a .gitignore so the state is never committed with the
 // manifests.
 //
-// The package is generic over Step: the caller (the CLI, the daemon) turns
-// each planned change into a Step whose Do calls the right provider. apply
-// never talks to a server itself and never sees secret values.
+// A pass, as the CLI wires it: Acquire the lock; OpenJournal and
+// LoadInventory; Resolve what an interrupted run left (before reading the
+// live state, so the plan sees what landed); compute the plan with
+// Inventory.OwnedFunc; CheckDeletes(Deletes(plan), …); Run(Steps(plan, …));
+// print Result.Report; close the journal; release the lock.
+//
+// The executor is generic over Step: the caller binds each change to the
+// provider call that performs it. apply never talks to a server itself and
+// never sees secret values.
 package apply

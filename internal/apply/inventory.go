@@ -157,7 +157,9 @@ func sortObjects(objs []InventoryObject) {
 }
 
 // Save writes the inventory if it changed, atomically (a reader or a crash
-// sees the old file or the new one, never a mix).
+// sees the old file or the new one, never a mix): renameio's temp file,
+// fsync and rename; on Windows, where renameio cannot promise that,
+// renameio/maybe falls back to a plain write.
 func (inv *Inventory) Save() error {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()

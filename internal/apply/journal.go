@@ -72,7 +72,9 @@ func (e Entry) Ref() Ref { return Ref{Kind: e.Kind, Name: e.Name} }
 // the call returns, so after a crash the file says which writes were sent
 // (intent) and which are known to have landed or failed.
 //
-// Open one per run; Close it when the run is over, which compacts the file.
+// Open one per run, while holding the environment's Lock (the journal
+// assumes a single writer); Close it when the run is over, which compacts
+// the file.
 type Journal struct {
 	mu      sync.Mutex
 	path    string
