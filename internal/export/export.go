@@ -115,10 +115,20 @@ func Render(live *providers.Live, o Options) (*Result, error) {
 				docs = append(docs, &cp)
 			}
 		case spec.KindThrottlingPolicy:
+			seen := map[string]string{}
 			for _, p := range st.ThrottlingPolicies {
-				if keep(kind, p.Metadata.Name) {
-					docs = append(docs, p)
+				if !keep(kind, p.Metadata.Name) {
+					continue
 				}
+				// Manifests name objects uniquely per kind, so a name used
+				// at both levels (the built-in Unlimited) is written once.
+				if lvl, dup := seen[p.Metadata.Name]; dup {
+					note("throttling policy %s exists at the %s and %s levels; only the %s tier is exported (manifest names are unique per kind)",
+						p.Metadata.Name, lvl, p.Spec.Level, lvl)
+					continue
+				}
+				seen[p.Metadata.Name] = p.Spec.Level
+				docs = append(docs, p)
 			}
 		case spec.KindApplication:
 			for _, a := range st.Applications {
