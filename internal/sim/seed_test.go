@@ -17,7 +17,7 @@ func TestDefaultEstate(t *testing.T) {
 		t.Fatalf("default seed has %d APIs, want %d", len(e.APIs), len(want))
 	}
 	for _, a := range e.APIs {
-		if want[a.Name] != a.Context || a.Version != "v1" || a.Status != "PUBLISHED" {
+		if want[a.Name] != a.Context || a.Version != "1.0.0" || a.Status != "PUBLISHED" {
 			t.Errorf("API %+v: want context %q, v1, PUBLISHED", a, want[a.Name])
 		}
 	}
