@@ -33,8 +33,8 @@ func (r *recorder) step(kind spec.Kind, name string, action Action, err error, d
 
 func ref(kind spec.Kind, name string) Ref { return Ref{kind, name} }
 
-// serverError stands in for a transport.APIError.
-var serverError = errors.New("POST /key-managers (KeyManager km-a): 409 Conflict: Key Manager already exists [900100]")
+// errServer stands in for a transport.APIError.
+var errServer = errors.New("POST /key-managers (KeyManager km-a): 409 Conflict: Key Manager already exists [900100]")
 
 func refs(rs []StepResult) []Ref {
 	var out []Ref

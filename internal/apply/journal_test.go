@@ -278,7 +278,7 @@ func TestJournalFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r recorder
-	Run(context.Background(), []Step{r.step(spec.KindUser, "alice", ActionCreate, serverError)}, RunOptions{Journal: j})
+	Run(context.Background(), []Step{r.step(spec.KindUser, "alice", ActionCreate, errServer)}, RunOptions{Journal: j})
 	j.Close()
 	b, _ := os.ReadFile(filepath.Join(dir, JournalFile))
 	allowed := []string{"ts", "run", "seq", "kind", "name", "action", "phase", "error", "by"}

@@ -75,7 +75,7 @@ func TestPartialFailure(t *testing.T) {
 	var r recorder
 	km, appA := ref(spec.KindKeyManager, "km-a"), ref(spec.KindApplication, "app-a")
 	steps := []Step{
-		r.step(spec.KindKeyManager, "km-a", ActionCreate, serverError),
+		r.step(spec.KindKeyManager, "km-a", ActionCreate, errServer),
 		r.step(spec.KindRole, "readers", ActionCreate, nil),
 		r.step(spec.KindApplication, "app-a", ActionCreate, nil, km),
 		r.step(spec.KindApplication, "app-b", ActionCreate, nil),
@@ -95,7 +95,7 @@ func TestPartialFailure(t *testing.T) {
 	if got := refs(res.Applied); !slices.Equal(got, wantApplied) {
 		t.Errorf("applied = %v, want %v", got, wantApplied)
 	}
-	if len(res.Failed) != 1 || res.Failed[0].Ref != km || !errors.Is(res.Failed[0].Err, serverError) ||
+	if len(res.Failed) != 1 || res.Failed[0].Ref != km || !errors.Is(res.Failed[0].Err, errServer) ||
 		!strings.Contains(res.Failed[0].Message, "Key Manager already exists") {
 		t.Errorf("failed = %+v, want km-a with the server's message", res.Failed)
 	}
@@ -277,7 +277,7 @@ func TestRunJournalsAndOwns(t *testing.T) {
 	res := Run(context.Background(), []Step{
 		r.step(spec.KindRole, "new", ActionCreate, nil),
 		r.step(spec.KindRole, "old", ActionDelete, nil),
-		r.step(spec.KindRole, "broken", ActionCreate, serverError),
+		r.step(spec.KindRole, "broken", ActionCreate, errServer),
 	}, RunOptions{Journal: j, Inventory: inv})
 	if res.Err != nil {
 		t.Fatal(res.Err)

@@ -113,14 +113,6 @@ func stripDomain(name string) string {
 	return name
 }
 
-// splitDomain splits "DOMAIN/name" into its parts (PRIMARY when none).
-func splitDomain(name string) (domain, user string) {
-	if d, rest, ok := strings.Cut(name, "/"); ok {
-		return strings.ToUpper(d), rest
-	}
-	return "PRIMARY", name
-}
-
 // owner normalises an APIM user name: no PRIMARY/ prefix, no
 // @carbon.super (the super tenant is implicit).
 func owner(s string) string {

@@ -51,7 +51,6 @@ var (
 	scTierManage = []string{"apim:tier_manage"}
 	scApp        = []string{"apim:app_manage"}
 	scSub        = []string{"apim:sub_manage"}
-	scAPIView    = []string{"apim:api_view"}
 	scEPView     = []string{"apim:ep_certificates_view"}
 	scEPManage   = []string{"apim:ep_certificates_manage"}
 	scCLView     = []string{"apim:client_certificates_view"}

@@ -141,9 +141,9 @@ func Apply(ctx context.Context, p *providers.Providers, st *spec.State, afterPol
 			return err
 		}
 		if id != "" {
-			cur, err := a.KeyManagers.Get(ctx, id)
-			if err != nil {
-				return err
+			cur, gerr := a.KeyManagers.Get(ctx, id)
+			if gerr != nil {
+				return gerr
 			}
 			if km.Spec.Type == "default" { // keep the resident KM's configuration, toggle enabled
 				cur.Spec.Enabled = km.Spec.Enabled

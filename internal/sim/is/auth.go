@@ -25,14 +25,6 @@ func (p *principal) has(scope string) bool {
 	return p.scopes[scope]
 }
 
-// username is the authenticated user's name ("" for app tokens).
-func (p *principal) username() string {
-	if p.user != nil {
-		return p.user.wireName()
-	}
-	return ""
-}
-
 // normaliseLogin strips the super-tenant suffix IS accepts on usernames.
 func normaliseLogin(name string) string {
 	return strings.TrimSuffix(name, "@"+superTenant)

@@ -322,13 +322,6 @@ func (st *store) addRoleUser(r *role, u *user) {
 	r.Users = append(r.Users, u.ID)
 }
 
-func (st *store) removeRoleUser(r *role, uid string) {
-	if u := st.users[uid]; u != nil {
-		delete(u.roles, r.ID)
-	}
-	r.Users = slices.DeleteFunc(r.Users, func(id string) bool { return id == uid })
-}
-
 func (st *store) setRoleUsers(r *role, ids []string) {
 	for _, uid := range r.Users {
 		if u := st.users[uid]; u != nil {
@@ -383,13 +376,6 @@ func (st *store) addGroupMember(g *group, uid string) {
 	}
 	u.groups[g.ID] = struct{}{}
 	g.Members = append(g.Members, uid)
-}
-
-func (st *store) removeGroupMember(g *group, uid string) {
-	if u := st.users[uid]; u != nil {
-		delete(u.groups, g.ID)
-	}
-	g.Members = slices.DeleteFunc(g.Members, func(id string) bool { return id == uid })
 }
 
 func (st *store) groupByName(domain, name string) *group {
