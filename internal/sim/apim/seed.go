@@ -185,11 +185,9 @@ func (s *Server) AddAPI(seed APISeed) (string, error) {
 			return "", fmt.Errorf("apim: API %s %s already exists", seed.Name, seed.Version)
 		}
 	}
-	for _, p := range seed.Policies {
-		if s.st.subTierByName(p) == nil {
-			return "", fmt.Errorf("apim: unknown subscription tier %q", p)
-		}
-	}
+	// A seed API may offer tiers that do not exist yet (a custom tier the
+	// manifests create, such as the example estate's Platinum): subscribing
+	// checks that the tier exists then, as APIM does.
 	a := &apiRec{API: API{ID: seed.ID, Name: seed.Name, Version: seed.Version, Context: seed.Context,
 		Provider: seed.Provider, Description: seed.Description, Type: seed.Type,
 		LifeCycleStatus: seed.LifeCycleStatus, Policies: append([]string(nil), seed.Policies...),

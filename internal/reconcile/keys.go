@@ -1,0 +1,127 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers/apim"
+	"github.com/wso2sync/wso2sync/internal/providers/is"
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// splitKeyName splits "<application>/<KEYTYPE>/<keyManager>".
+func splitKeyName(name string) (app, keyType, km string, ok bool) {
+	i := strings.LastIndex(name, "/")
+	if i < 0 {
+		return "", "", "", false
+	}
+	j := strings.LastIndex(name[:i], "/")
+	if j < 0 {
+		return "", "", "", false
+	}
+	return name[:j], name[j+1 : i], name[i+1:], true
+}
+
+// desiredKey finds a key entry of a desired application.
+func (p *Pass) desiredKey(app, keyType, km string) *spec.ApplicationKey {
+	a := p.State.Application(app)
+	if a == nil {
+		return nil
+	}
+	for i := range a.Spec.Keys {
+		k := &a.Spec.Keys[i]
+		if strings.EqualFold(k.KeyType, keyType) && k.KeyManager == km {
+			return k
+		}
+	}
+	return nil
+}
+
+// liveKey finds a live key mapping.
+func (p *Pass) liveKey(app, keyType, km string) *apim.Key {
+	if p.Live == nil {
+		return nil
+	}
+	for i, k := range p.Live.Keys[app] {
+		if strings.EqualFold(k.Spec.KeyType, keyType) && k.Spec.KeyManager == km {
+			return &p.Live.Keys[app][i]
+		}
+	}
+	return nil
+}
+
+// key generates, maps, updates or removes one application key:
+//
+//   - generate mode: generate-keys on the named key manager;
+//   - map mode: the client is registered in IS by DCR (with the fixed
+//     client id and the secret from its reference) unless it exists, then
+//     mapped with map-keys;
+//   - changed grant types, callback URL or properties update the key in
+//     place; a replace (mode or client id changed) cleans up and redoes it.
+func (p *Pass) key(ctx context.Context, c diff.Change) error {
+	appName, keyType, km, ok := splitKeyName(c.Name)
+	if !ok {
+		return fmt.Errorf("ApplicationKey %s: malformed name", c.Name)
+	}
+	a := p.Providers.APIM.Keys
+	ref := p.appRef(appName)
+	if c.Action == diff.Delete || c.Action == diff.Replace {
+		if lk := p.liveKey(appName, keyType, km); lk != nil && lk.KeyMappingID != "" {
+			if err := a.CleanUp(ctx, ref, lk.KeyMappingID); err != nil {
+				return err
+			}
+		}
+		if c.Action == diff.Delete {
+			return nil
+		}
+	}
+	k := p.desiredKey(appName, keyType, km)
+	if k == nil {
+		return notFound(c, "desired")
+	}
+	if c.Action == diff.Update {
+		lk := p.liveKey(appName, keyType, km)
+		if lk == nil {
+			return notFound(c, "live")
+		}
+		_, err := a.Update(ctx, ref, lk.KeyMappingID, *k)
+		return err
+	}
+	var (
+		got *apim.Key
+		err error
+	)
+	if k.Mode == spec.KeyModeMap {
+		secret, serr := p.secret(ctx, k.ClientSecret)
+		if serr != nil {
+			return serr
+		}
+		cl, gerr := p.Providers.IS.Clients.Get(ctx, k.ClientID)
+		if gerr != nil {
+			return gerr
+		}
+		if cl == nil {
+			reg := is.ClientRegistration{ClientName: appName + "_" + k.KeyType, GrantTypes: k.GrantTypes,
+				ClientID: k.ClientID, ClientSecret: secret}
+			if k.CallbackURL != "" {
+				reg.RedirectURIs = []string{k.CallbackURL}
+			}
+			if _, rerr := p.Providers.IS.Clients.Register(ctx, reg); rerr != nil {
+				return rerr
+			}
+		}
+		got, err = a.Map(ctx, ref, *k, secret)
+	} else {
+		got, err = a.Generate(ctx, ref, *k)
+	}
+	if err != nil {
+		return err
+	}
+	if got != nil {
+		p.log.Info("application key ready", "key", c.Name, "consumerKey", got.ConsumerKey,
+			"secret", got.SecretFingerprint)
+	}
+	return nil
+}

@@ -1,0 +1,217 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// Options configure a pass.
+type Options struct {
+	// EnvDir is the environment directory (holds wso2sync.yaml).
+	EnvDir string
+	// APIMURL and ISURL override the environment's URLs.
+	APIMURL, ISURL string
+	// Providers is the base of the providers' options (transport tuning,
+	// counter, OnSecret); URLs, Logger and UserAgent are filled in.
+	Providers providers.Options
+	Logger    *slog.Logger
+	UserAgent string
+}
+
+// Pass is one load → read → plan of an environment.
+type Pass struct {
+	Options     Options
+	State       *spec.State
+	Diagnostics spec.Diagnostics
+	Providers   *providers.Providers
+	Live        *providers.Live
+	Plan        *diff.Plan
+
+	// ids holds the server ids of objects created during Apply, by kind and
+	// name, on top of Live.IDs.
+	mu  sync.Mutex
+	ids map[spec.Kind]map[string]string
+	log *slog.Logger
+}
+
+// LoadError is a manifest problem: Diagnostics says what.
+type LoadError struct {
+	Dir         string
+	Diagnostics spec.Diagnostics
+}
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("the manifests in %s have %d error(s)", e.Dir, len(e.Diagnostics.Errors()))
+}
+
+// Load loads and validates the environment and opens its providers (no
+// request yet). A *LoadError carries the diagnostics.
+func Load(ctx context.Context, o Options) (*Pass, error) {
+	st, ds := spec.Load(ctx, o.EnvDir, spec.LoadOptions{APIMURL: o.APIMURL, ISURL: o.ISURL})
+	p := &Pass{Options: o, State: st, Diagnostics: ds, log: o.Logger}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if ds.HasErrors() || st == nil || st.Environment == nil {
+		return p, &LoadError{Dir: o.EnvDir, Diagnostics: ds}
+	}
+	po := o.Providers
+	po.APIMURL, po.ISURL = o.APIMURL, o.ISURL
+	if po.Logger == nil {
+		po.Logger = o.Logger
+	}
+	if po.UserAgent == "" {
+		po.UserAgent = o.UserAgent
+	}
+	if po.Resolve == nil {
+		po.Resolve = providers.NewResolver(filepath.Dir(st.Environment.Source.File))
+	}
+	prov, err := providers.Open(ctx, st.Environment, po)
+	if err != nil {
+		return p, err
+	}
+	p.Providers = prov
+	return p, nil
+}
+
+// Compute reads the live estate and computes the plan; owned is the
+// inventory's OwnedFunc (nil owns nothing). It can be called again (after
+// an apply, to check convergence).
+func (p *Pass) Compute(ctx context.Context, owned func(spec.Kind, string) bool) (*diff.Plan, error) {
+	if p.Providers == nil {
+		return nil, errors.New("reconcile: providers not open")
+	}
+	live, err := p.Providers.Read(ctx, providers.ReadOptions{Desired: p.State})
+	if err != nil {
+		return nil, err
+	}
+	p.Live = live
+	p.mu.Lock()
+	p.ids = map[spec.Kind]map[string]string{}
+	p.mu.Unlock()
+	env := p.State.Environment
+	plan := diff.Compute(p.State, live.State, diff.Options{
+		Prune: env.Spec.Prune.Policy,
+		Owned: owned,
+		ResolveSecret: func(ref spec.SecretRef) (string, bool) {
+			v, err := p.Providers.Resolve(ctx, ref)
+			return v, err == nil
+		},
+	})
+	skipUnmanagedKinds(plan)
+	plan.LiveHash = LiveHash(live)
+	p.Plan = plan
+	return plan, nil
+}
+
+// LiveHash is the sha256 of a canonical JSON form of the live state with
+// its server ids: a saved plan applies only while it still matches.
+func LiveHash(l *providers.Live) string {
+	type idEntry struct{ Kind, Name, ID string }
+	var ids []idEntry
+	for k, m := range l.IDs {
+		for n, id := range m {
+			ids = append(ids, idEntry{string(k), n, id})
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if ids[i].Kind != ids[j].Kind {
+			return ids[i].Kind < ids[j].Kind
+		}
+		return ids[i].Name < ids[j].Name
+	})
+	st := *l.State
+	st.Dir, st.Files = "", nil
+	// encoding/json sorts map keys; slices are sorted by the providers.
+	b, err := json.Marshal(struct {
+		State *spec.State
+		IDs   []idEntry
+	}{&st, ids})
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// id returns the server id of an object: created in this run, else live.
+func (p *Pass) id(kind spec.Kind, name string) string {
+	p.mu.Lock()
+	id := p.ids[kind][name]
+	p.mu.Unlock()
+	if id != "" {
+		return id
+	}
+	if p.Live != nil {
+		return p.Live.ID(kind, name)
+	}
+	return ""
+}
+
+func (p *Pass) setID(kind spec.Kind, name, id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ids == nil {
+		p.ids = map[spec.Kind]map[string]string{}
+	}
+	if p.ids[kind] == nil {
+		p.ids[kind] = map[string]string{}
+	}
+	p.ids[kind][name] = id
+}
+
+// secret resolves a secret reference (empty for a nil or zero one).
+func (p *Pass) secret(ctx context.Context, ref *spec.SecretRef) (string, error) {
+	if ref == nil || ref.IsZero() {
+		return "", nil
+	}
+	return p.Providers.Resolve(ctx, *ref)
+}
+
+// skipUnmanagedKinds takes the kinds no provider writes yet out of the plan
+// with a warning: Truststores are local JVM files that the trust provider
+// (to come) will read and write; until then the plan would ask to create
+// them on every run.
+func skipUnmanagedKinds(plan *diff.Plan) {
+	var keep []diff.Change
+	n := 0
+	for _, c := range plan.Changes {
+		if c.Kind == spec.KindTruststore {
+			n++
+			continue
+		}
+		keep = append(keep, c)
+	}
+	if n == 0 {
+		return
+	}
+	plan.Changes = keep
+	plan.Warnings = append(plan.Warnings, fmt.Sprintf("%d Truststore(s) not compared: truststores are local files and the trust provider is not available yet", n))
+	plan.Summary = diff.Summary{}
+	for _, c := range plan.Changes {
+		switch c.Action {
+		case diff.Create:
+			plan.Summary.Create++
+		case diff.Update:
+			plan.Summary.Update++
+		case diff.Replace:
+			plan.Summary.Replace++
+		case diff.Delete:
+			plan.Summary.Delete++
+		case diff.NoOp:
+			plan.Summary.NoOp++
+		}
+	}
+}
