@@ -30,9 +30,10 @@ lint:
 bench:
 	@echo "bench: no benchmarks yet; the benchmark issue fills this target"
 
-# Until the simulator lands, the demo validates the example dev environment.
+# The README's first command: the embedded simulator, plan (changes), apply
+# in enforce mode, plan again (no changes). See scripts/demo.sh.
 demo: build
-	./$(BIN) validate --env examples/environments/dev
+	BIN=$(BIN) ./scripts/demo.sh
 
 clean:
 	rm -rf bin

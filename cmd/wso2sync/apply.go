@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/reconcile"
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// Modes of apply (spec.mode of the environment is the default).
+const (
+	modeDryRun  = "dry-run"
+	modeEnforce = "enforce"
+)
+
+type applyFlags struct {
+	planFlags
+	mode         string
+	autoApprove  bool
+	planFile     string
+	allowDeletes int
+	concurrency  int
+}
+
+func newApplyCmd(g *globals) *cobra.Command {
+	var f applyFlags
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Make an environment's servers match its manifests",
+		Long: `apply plans as 'wso2sync plan' does and, in enforce mode, performs the
+changes in dependency order (certificates → key managers, policies, roles →
+applications, users → application keys → subscriptions; deletes bottom-up),
+with a lock per environment, a journal of every write and an inventory of
+what wso2sync created (only that is ever pruned).
+
+The mode is the environment's spec.mode unless --mode says otherwise:
+dry-run prints the plan and writes nothing; enforce applies it after a
+confirmation (type 'yes' on a terminal, or pass --auto-approve).
+--plan FILE applies a plan saved by 'wso2sync plan --out FILE', only if the
+live state (and the manifests) are still what it was computed from.
+Deletes beyond spec.prune.maxDeletes refuse the whole apply unless
+--allow-deletes N allows at least that many.
+
+Exit status: 0 everything applied (or nothing to do), 1 anything failed or
+was refused.`,
+		Example: `  wso2sync apply --env examples/environments/dev --mode dry-run
+  wso2sync apply --env envs/prod --mode enforce --auto-approve
+  wso2sync plan --env envs/prod --out prod.plan.json && wso2sync apply --env envs/prod --plan prod.plan.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runApply(cmd.Context(), g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.mode, "mode", "", "dry-run or enforce (default: the environment's spec.mode)")
+	fl.BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking (for CI and scripts)")
+	fl.StringVar(&f.planFile, "plan", "", "apply a plan saved by 'wso2sync plan --out' (refused if the live state changed)")
+	fl.IntVar(&f.allowDeletes, "allow-deletes", 0, "allow up to N deletes in this run, beyond spec.prune.maxDeletes")
+	fl.IntVar(&f.concurrency, "concurrency", apply.DefaultConcurrency, "writes in flight at once inside one level")
+	fl.StringVar(&f.format, "format", "text", "view of the plan on stdout: text or markdown (--output json for JSON)")
+	fl.StringVar(&f.markdown, "markdown", "", "also write the Markdown view of the plan to this file")
+	return cmd
+}
+
+func runApply(ctx context.Context, g *globals, f applyFlags) error {
+	p, err := loadPass(ctx, g)
+	if err != nil {
+		return err
+	}
+	env := p.State.Environment
+	mode := f.mode
+	if mode == "" {
+		mode = cmpOr(string(env.Spec.Mode), modeDryRun)
+	}
+	if mode != modeDryRun && mode != modeEnforce {
+		return &cliError{msg: fmt.Sprintf("unknown --mode %q", mode), hint: "use --mode dry-run or --mode enforce", code: exitError}
+	}
+	stateDir := apply.StateDir(g.envDir)
+
+	if mode == modeDryRun {
+		inv, err := loadInventory(g, p)
+		if err != nil {
+			return err
+		}
+		plan, err := computePlan(ctx, p, inv)
+		if err != nil {
+			return err
+		}
+		if err := renderPlan(g, plan, f.planFlags); err != nil {
+			return err
+		}
+		if g.output != "json" {
+			fmt.Fprintf(g.stdout, "\ndry-run: nothing applied (mode %s; pass --mode enforce to apply)\n", mode)
+		}
+		return nil
+	}
+
+	// Enforce: one writer per environment.
+	lock, err := apply.Acquire(stateDir, "apply")
+	if err != nil {
+		return stateError(err, "another wso2sync apply or run holds the lock of "+stateDir+"; wait for it to finish")
+	}
+	defer lock.Release()
+	if st := lock.Stale(); st != nil {
+		fmt.Fprintf(g.stderr, "note: took over a stale lock (pid %d on %s, %s)\n", st.PID, st.Host, st.Command)
+	}
+	j, err := apply.OpenJournal(stateDir, apply.JournalOptions{})
+	if err != nil {
+		return stateError(err, "check that "+stateDir+" is writable")
+	}
+	defer j.Close()
+	inv, err := loadInventory(g, p)
+	if err != nil {
+		return err
+	}
+	// Resolve what an interrupted run left before reading the live state.
+	rec, err := apply.Resolve(ctx, j, inv, p.Resolver())
+	if err != nil {
+		return providerError(err)
+	}
+	if !rec.Empty() {
+		fmt.Fprintln(g.stderr, rec.Report())
+	}
+
+	plan, err := computePlan(ctx, p, inv)
+	if err != nil {
+		return err
+	}
+	if f.planFile != "" {
+		sp, err := readSavedPlan(f.planFile)
+		if err != nil {
+			return err
+		}
+		if sp.LiveHash != plan.LiveHash {
+			return &cliError{msg: fmt.Sprintf("the live state changed since %s was planned", f.planFile),
+				hint: "run 'wso2sync plan --env " + g.envDir + " --out " + f.planFile + "' again and review the new plan", code: exitError}
+		}
+		if !samePlan(sp.Plan, plan) {
+			return &cliError{msg: fmt.Sprintf("the manifests changed since %s was planned", f.planFile),
+				hint: "run 'wso2sync plan --env " + g.envDir + " --out " + f.planFile + "' again and review the new plan", code: exitError}
+		}
+	}
+	desired := 0
+	for _, n := range p.State.Count() {
+		desired += n
+	}
+	if _, err := apply.CheckDeletes(apply.Deletes(plan), desired, env.Spec.Prune.MaxDeletes, f.allowDeletes); err != nil {
+		_ = renderPlan(g, plan, f.planFlags)
+		return stateError(err, "")
+	}
+	if err := renderPlan(g, plan, f.planFlags); err != nil {
+		return err
+	}
+	if !plan.HasChanges() {
+		return nil
+	}
+	if !f.autoApprove && f.planFile == "" {
+		if err := confirm(g); err != nil {
+			return err
+		}
+	}
+
+	start := time.Now()
+	res := p.Apply(ctx, plan, reconcile.ApplyOptions{Concurrency: f.concurrency, Journal: j, Inventory: inv,
+		Progress: progress(g)})
+	out := g.stdout
+	if g.output == "json" {
+		out = g.stderr
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "%s (%s, %s)\n", res.Report(), callSummary(p), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "sealed outputs would go to %s (sealing comes with the secrets issue; consumer secrets were neither printed nor stored)\n", sealDir(env))
+	if code := res.ExitCode(); code != 0 {
+		return &cliError{code: code, reported: true}
+	}
+	return nil
+}
+
+// confirm asks on a terminal; without one it refuses.
+func confirm(g *globals) error {
+	if !isTerminal(os.Stdin) {
+		return &cliError{msg: "apply needs a confirmation and stdin is not a terminal",
+			hint: "review the plan, then run again with --auto-approve (or apply a saved plan with --plan)", code: exitError}
+	}
+	fmt.Fprint(g.stderr, "\nDo you want to apply these changes? Only 'yes' is accepted: ")
+	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return &cliError{msg: "apply cancelled", code: exitError}
+	}
+	return nil
+}
+
+// progress reports each step: a line on a terminal, structured logs else.
+func progress(g *globals) func(apply.Event) {
+	tty := isTerminal(g.stderr)
+	return func(e apply.Event) {
+		if tty {
+			switch e.Type {
+			case apply.EventStart:
+				fmt.Fprintf(g.stderr, "%s: %s…\n", e.Ref, e.Action)
+			case apply.EventApplied:
+				fmt.Fprintf(g.stderr, "%s: %s done (%s)\n", e.Ref, e.Action, e.Elapsed.Round(time.Millisecond))
+			default:
+				fmt.Fprintf(g.stderr, "%s: %s %s: %s\n", e.Ref, e.Action, e.Type, e.Message)
+			}
+			return
+		}
+		if e.Type == apply.EventStart {
+			g.log.Debug("step", "event", string(e.Type), "object", e.Ref.String(), "action", string(e.Action))
+			return
+		}
+		g.log.Info("step", "event", string(e.Type), "object", e.Ref.String(), "action", string(e.Action),
+			"message", e.Message, "elapsed", e.Elapsed)
+	}
+}
+
+// sealDir is where the sealed outputs of the environment go: spec.seal.outDir
+// (relative to the file that sets it), by default sealed/<environment>.
+func sealDir(env *spec.Environment) string {
+	d := env.Spec.Seal.OutDir
+	if d == "" || d == "sealed" {
+		return filepath.Join("sealed", env.Metadata.Name)
+	}
+	return env.ResolvePath("spec.seal.outDir", d)
+}
+
+func stateError(err error, hint string) error {
+	if ae, ok := err.(*apply.Error); ok {
+		return &cliError{msg: ae.Message, hint: ae.Hint, code: exitError}
+	}
+	return &cliError{msg: err.Error(), hint: hint, code: exitError}
+}
+
+func cmpOr(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
+}
+
+var _ = diff.NoOp
