@@ -195,6 +195,13 @@ func (v *validator) explain(def cue.Value, doc *node, is *cueIssue) (string, str
 		}
 		return fmt.Sprintf("%s: wrong type: want %s, got %s", field, want, got), hint
 	}
+	// PEM text is never echoed: it may be a private key pasted by mistake.
+	if s, ok := data.str(); ok && strings.Contains(s, "-----BEGIN") {
+		if strings.Contains(s, "PRIVATE KEY") {
+			return field + ": " + ErrPrivateKey.Error() + " (its content is not shown)", "keep private keys out of manifests: put only the certificate (-----BEGIN CERTIFICATE-----) here"
+		}
+		return field + ": not a PEM certificate (its content is not shown)", "expect a -----BEGIN CERTIFICATE----- block"
+	}
 	// A disjunction of string literals is an enum: list the choices.
 	enum := enumFromConflicts(is.msgs, data)
 	if len(enum) < 2 {

@@ -1,8 +1,7 @@
 package spec
 
 import (
-	"crypto/x509"
-	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -54,7 +53,8 @@ func (r *refChecker) names(k Kind, builtins []string) []string {
 }
 
 // source checks that a certificate source names exactly one origin, and
-// that a URL comes with the fingerprint that pins it.
+// that a URL comes with the fingerprint that pins it. A pem or file source
+// may carry a pin too: local() checks that the content matches it.
 func (r *refChecker) source(o *Object, base string, src CertSource, certificate string) {
 	var set []string
 	for _, f := range []struct{ name, val string }{{"pem", src.PEM}, {"file", src.File}, {"url", src.URL}, {"certificate", certificate}} {
@@ -74,8 +74,9 @@ func (r *refChecker) source(o *Object, base string, src CertSource, certificate 
 	case src.URL != "" && src.SHA256 == "":
 		r.sink.errAt(o.Pos(joinPath(base, "url")), joinPath(base, "sha256"), fmt.Sprintf("%s: a certificate fetched from a URL needs its sha256 fingerprint", base),
 			"add sha256 (openssl x509 -noout -fingerprint -sha256 -in cert.pem) so a changed certificate is never trusted silently")
-	case src.URL == "" && src.SHA256 != "":
-		r.sink.errAt(o.Pos(joinPath(base, "sha256")), joinPath(base, "sha256"), fmt.Sprintf("%s: sha256 only applies to a url source", base), "remove sha256")
+	case certificate != "" && src.SHA256 != "":
+		r.sink.errAt(o.Pos(joinPath(base, "sha256")), joinPath(base, "sha256"), fmt.Sprintf("%s: sha256 does not apply to a certificate reference", base),
+			"pin the referenced Certificate's source instead, or remove sha256")
 	}
 }
 
@@ -336,21 +337,21 @@ func (r *refChecker) local() {
 				"set tls.caBundle to the servers' CA certificate and remove insecureSkipVerify")
 		}
 		if ca := e.Spec.TLS.CABundle; ca != "" {
-			r.pemFile(&e.Object, "spec.tls.caBundle", ca)
+			r.pemFile(&e.Object, "spec.tls.caBundle", ca, pemCheck{expiredWarns: true})
 		}
 	}
 	for _, km := range r.st.KeyManagers {
 		if c := km.Spec.Certificates; c != nil && c.Type == "PEM" {
-			r.pemText(km.Pos("spec.certificates.value"), "spec.certificates.value", c.Value)
+			r.pemText(km.Pos("spec.certificates.value"), "spec.certificates.value", c.Value, pemCheck{})
 		}
 	}
 	for _, c := range r.st.Certificates {
 		r.source(&c.Object, "spec.source", c.Spec.Source, "")
 		if c.Spec.Source.File != "" {
-			r.pemFile(&c.Object, "spec.source.file", c.Spec.Source.File)
+			r.pemFile(&c.Object, "spec.source.file", c.Spec.Source.File, pemCheck{pin: c.Spec.Source.SHA256})
 		}
 		if c.Spec.Source.PEM != "" {
-			r.pemText(c.Pos("spec.source.pem"), "spec.source.pem", c.Spec.Source.PEM)
+			r.pemText(c.Pos("spec.source.pem"), "spec.source.pem", c.Spec.Source.PEM, pemCheck{pin: c.Spec.Source.SHA256})
 		}
 	}
 	for _, t := range r.st.Truststores {
@@ -358,16 +359,16 @@ func (r *refChecker) local() {
 			base := fmt.Sprintf("spec.entries[%d]", i)
 			r.source(&t.Object, base, CertSource{PEM: e.PEM, File: e.File, URL: e.URL, SHA256: e.SHA256}, e.Certificate)
 			if e.File != "" {
-				r.pemFile(&t.Object, base+".file", e.File)
+				r.pemFile(&t.Object, base+".file", e.File, pemCheck{pin: e.SHA256})
 			}
 			if e.PEM != "" {
-				r.pemText(t.Pos(base+".pem"), base+".pem", e.PEM)
+				r.pemText(t.Pos(base+".pem"), base+".pem", e.PEM, pemCheck{pin: e.SHA256})
 			}
 		}
 	}
 }
 
-func (r *refChecker) pemFile(o *Object, field, p string) {
+func (r *refChecker) pemFile(o *Object, field, p string, c pemCheck) {
 	path := o.ResolvePath(field, p)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -375,41 +376,51 @@ func (r *refChecker) pemFile(o *Object, field, p string) {
 			"paths are relative to the manifest file")
 		return
 	}
-	r.pemText(o.Pos(field), field, string(data))
+	r.pemText(o.Pos(field), field, string(data), c)
 }
 
-// pemText parses every CERTIFICATE block and warns about expiry.
-func (r *refChecker) pemText(pos Position, field, text string) {
-	rest := []byte(text)
-	found := 0
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
+// pemText parses every CERTIFICATE block: a private key is an error that
+// never echoes the key, an expired certificate is an error (a warning for
+// the CA bundle, which may hold many), one expiring within the warning
+// window a warning, and a sha256 pin must match the first certificate.
+func (r *refChecker) pemText(pos Position, field, text string, c pemCheck) {
+	certs, err := ParseCertsPEM([]byte(text))
+	if err != nil {
+		hint := ""
+		if errors.Is(err, ErrPrivateKey) {
+			hint = "keep private keys out of manifests: put only the certificate (-----BEGIN CERTIFICATE-----) here"
 		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		found++
-		cert, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			r.sink.errAt(pos, field, fmt.Sprintf("%s: certificate %d does not parse: %v", field, found, err), "")
-			continue
-		}
-		now := r.now()
+		r.sink.errAt(pos, field, fmt.Sprintf("%s: %v", field, err), hint)
+		return
+	}
+	now := r.now()
+	for _, cert := range certs {
 		subject := cert.Subject.String()
 		switch {
 		case now.After(cert.NotAfter):
-			r.sink.warnAt(pos, field, fmt.Sprintf("certificate %q expired on %s", subject, cert.NotAfter.UTC().Format(time.DateOnly)), "replace it with a current certificate")
+			msg := fmt.Sprintf("certificate %q expired on %s", subject, cert.NotAfter.UTC().Format(time.DateOnly))
+			if c.expiredWarns {
+				r.sink.warnAt(pos, field, msg, "replace it with a current certificate")
+			} else {
+				r.sink.errAt(pos, field, msg, "replace it with a current certificate")
+			}
 		case cert.NotAfter.Sub(now) < r.expiry:
 			r.sink.warnAt(pos, field, fmt.Sprintf("certificate %q expires on %s (in %d days)", subject, cert.NotAfter.UTC().Format(time.DateOnly),
 				int(cert.NotAfter.Sub(now).Hours()/24)), "renew it before it expires")
 		}
 	}
-	if found == 0 {
-		r.sink.errAt(pos, field, fmt.Sprintf("%s: no PEM certificate found", field), "expect a -----BEGIN CERTIFICATE----- block")
+	if c.pin != "" {
+		if got := CertFingerprint(certs[0]); got != NormFingerprint(c.pin) {
+			r.sink.errAt(pos, field, fmt.Sprintf("%s: the certificate's fingerprint is %s, not the pinned %s", field, got, NormFingerprint(c.pin)),
+				"if the new certificate is the one you expect (check it out of band), set sha256 to its fingerprint")
+		}
 	}
+}
+
+// pemCheck tunes pemText.
+type pemCheck struct {
+	pin          string // sha256 the first certificate must have
+	expiredWarns bool   // an expired certificate is a warning, not an error
 }
 
 // resolveAt resolves p relative to the directory of the file at pos.
