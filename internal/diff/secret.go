@@ -1,11 +1,10 @@
 package diff
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"regexp"
 	"strings"
 
+	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -24,10 +23,7 @@ const RedactedUnknown Redacted = "(sensitive)"
 // so a rotation shows up in the plan. A fingerprint of a low-entropy secret
 // can be brute-forced offline; the Markdown renderer (PR comments) therefore
 // prints no fingerprints at all.
-func Fingerprint(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return "sha256:" + hex.EncodeToString(sum[:8])
-}
+func Fingerprint(secret string) string { return secrets.Fingerprint(secret) }
 
 // redactRef is the plan value of a secret reference: the fingerprint of its
 // value when it can be resolved, else "(sensitive: env:NAME)". Reference

@@ -2,11 +2,9 @@ package providers
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
+	"errors"
 
+	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -14,36 +12,27 @@ import (
 // logged, and errors name the reference, never the value.
 type Resolver func(ctx context.Context, ref spec.SecretRef) (string, error)
 
-// NewResolver is the minimal resolver wso2sync uses until the secrets
-// package replaces it: {env: NAME} reads the variable, {file: PATH} reads
-// the file (relative to baseDir; one trailing newline is dropped), and
-// {sealed: PATH} is refused.
+// NewResolver is secrets.NewResolver for an environment folder: {env:
+// NAME}, {file: PATH} and {sealed: PATH} (relative to baseDir; sealed
+// inputs opened with $WSO2SYNC_AGE_IDENTITY). Use FromSecrets to pass
+// other options (--identity).
 func NewResolver(baseDir string) Resolver {
-	return func(_ context.Context, ref spec.SecretRef) (string, error) {
-		switch {
-		case ref.Env != "":
-			v, ok := os.LookupEnv(ref.Env)
-			if !ok {
-				return "", &SecretError{Ref: ref, Msg: "environment variable " + ref.Env + " is not set",
-					Hint: "export " + ref.Env + " before running wso2sync"}
+	return FromSecrets(secrets.NewResolver(secrets.ResolverOptions{BaseDir: baseDir}))
+}
+
+// FromSecrets adapts a secrets.Resolver: its *secrets.RefError becomes a
+// *SecretError (the message and hint the CLI prints).
+func FromSecrets(r secrets.Resolver) Resolver {
+	return func(ctx context.Context, ref spec.SecretRef) (string, error) {
+		v, err := r(ctx, ref)
+		if err != nil {
+			var re *secrets.RefError
+			if errors.As(err, &re) {
+				return "", &SecretError{Ref: re.Ref, Msg: re.Msg, Hint: re.Hint}
 			}
-			return v, nil
-		case ref.File != "":
-			p := ref.File
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(baseDir, p)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return "", &SecretError{Ref: ref, Msg: fmt.Sprintf("cannot read %s: %v", p, unwrapPath(err)),
-					Hint: "file paths of secret references are relative to the environment directory"}
-			}
-			return strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r"), nil
-		case ref.Sealed != "":
-			return "", &SecretError{Ref: ref, Msg: "sealed secrets cannot be opened by this build",
-				Hint: "use {env: NAME} or {file: PATH} for this secret"}
+			return "", err
 		}
-		return "", &SecretError{Ref: ref, Msg: "no secret reference set", Hint: "set {env: NAME} or {file: PATH}"}
+		return v, nil
 	}
 }
 
@@ -55,10 +44,3 @@ type SecretError struct {
 }
 
 func (e *SecretError) Error() string { return "secret " + e.Ref.String() + ": " + e.Msg }
-
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
-}

@@ -2,14 +2,13 @@ package apim
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
 
 	"github.com/wso2sync/wso2sync/internal/providers/transport"
+	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -58,14 +57,8 @@ type Keys interface {
 }
 
 // Fingerprint is how wso2sync shows a secret: "sha256:" and the first 16
-// hex digits of its SHA-256.
-func Fingerprint(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(secret))
-	return "sha256:" + hex.EncodeToString(sum[:])[:16]
-}
+// hex digits of its SHA-256 ("" for none); it is secrets.Fingerprint.
+func Fingerprint(secret string) string { return secrets.Fingerprint(secret) }
 
 type wireKey struct {
 	KeyMappingID         string         `json:"keyMappingId"`

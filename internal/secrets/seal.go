@@ -1,0 +1,487 @@
+package secrets
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+	"filippo.io/age/armor"
+	"github.com/google/renameio/v2"
+	"gopkg.in/yaml.v3"
+)
+
+// Credential is the content of one sealed file: one application key
+// (application × key type × key manager) as the key manager issued it.
+type Credential struct {
+	Application    string
+	KeyType        string
+	KeyManager     string
+	ConsumerKey    string
+	ConsumerSecret Value
+	TokenEndpoint  string
+	GrantTypes     []string
+	CreatedAt      time.Time
+	RotatedAt      time.Time
+}
+
+// doc is the YAML document inside a sealed file (the only place a
+// consumer secret is written in clear, and only after encryption).
+type doc struct {
+	Application    string    `yaml:"application" json:"application"`
+	KeyType        string    `yaml:"keyType" json:"keyType"`
+	KeyManager     string    `yaml:"keyManager" json:"keyManager"`
+	ConsumerKey    string    `yaml:"consumerKey" json:"consumerKey"`
+	ConsumerSecret string    `yaml:"consumerSecret" json:"consumerSecret"`
+	TokenEndpoint  string    `yaml:"tokenEndpoint,omitempty" json:"tokenEndpoint,omitempty"`
+	GrantTypes     []string  `yaml:"grantTypes,omitempty" json:"grantTypes,omitempty"`
+	CreatedAt      time.Time `yaml:"createdAt" json:"createdAt"`
+	RotatedAt      time.Time `yaml:"rotatedAt,omitempty" json:"rotatedAt,omitzero"`
+}
+
+func (c Credential) doc() doc {
+	return doc{Application: c.Application, KeyType: c.KeyType, KeyManager: c.KeyManager,
+		ConsumerKey: c.ConsumerKey, ConsumerSecret: c.ConsumerSecret.Reveal(), TokenEndpoint: c.TokenEndpoint,
+		GrantTypes: c.GrantTypes, CreatedAt: c.CreatedAt.UTC(), RotatedAt: c.RotatedAt.UTC()}
+}
+
+func (d doc) credential() Credential {
+	return Credential{Application: d.Application, KeyType: d.KeyType, KeyManager: d.KeyManager,
+		ConsumerKey: d.ConsumerKey, ConsumerSecret: NewValue(d.ConsumerSecret), TokenEndpoint: d.TokenEndpoint,
+		GrantTypes: d.GrantTypes, CreatedAt: d.CreatedAt, RotatedAt: d.RotatedAt}
+}
+
+// Field returns one field of the credential by its document name
+// (consumerKey, consumerSecret, keyManager, tokenEndpoint, …); the second
+// result is false for an unknown name.
+func (c Credential) Field(name string) (Value, bool) {
+	switch name {
+	case "consumerSecret":
+		return c.ConsumerSecret, true
+	case "consumerKey":
+		return NewValue(c.ConsumerKey), true
+	case "keyManager":
+		return NewValue(c.KeyManager), true
+	case "keyType":
+		return NewValue(c.KeyType), true
+	case "application":
+		return NewValue(c.Application), true
+	case "tokenEndpoint":
+		return NewValue(c.TokenEndpoint), true
+	case "grantTypes":
+		return NewValue(strings.Join(c.GrantTypes, ",")), true
+	}
+	return Value{}, false
+}
+
+// Fields lists the names Field accepts.
+var Fields = []string{"application", "keyType", "keyManager", "consumerKey", "consumerSecret", "tokenEndpoint", "grantTypes"}
+
+// Plaintext is the credential's YAML document, exactly as sealed. It is
+// for `wso2sync secrets open` writing to a terminal or pipe on request.
+func (c Credential) Plaintext() ([]byte, error) { return yaml.Marshal(c.doc()) }
+
+// Encrypt seals plaintext to the recipients as an armored age file.
+func Encrypt(plaintext []byte, rs RecipientSet) ([]byte, error) {
+	if len(rs) == 0 {
+		return nil, &Error{Msg: "no seal recipients",
+			Hint: "set seal.recipients in wso2sync.yaml, or pass --seal-recipient age1… (or " + EnvRecipients + ")"}
+	}
+	var buf bytes.Buffer
+	aw := armor.NewWriter(&buf)
+	w, err := age.Encrypt(aw, rs.age()...)
+	if err != nil {
+		return nil, &Error{Msg: "cannot encrypt: " + err.Error(), Err: err}
+	}
+	if _, err := w.Write(plaintext); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	if err := aw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Decrypt opens an age file (armored or binary) with the identities.
+func Decrypt(name string, b []byte, ids Identities) ([]byte, error) {
+	var src io.Reader = bytes.NewReader(b)
+	if bytes.HasPrefix(bytes.TrimSpace(b), []byte(armor.Header)) {
+		src = armor.NewReader(bytes.NewReader(bytes.TrimSpace(b)))
+	}
+	r, err := age.Decrypt(src, ids...)
+	if err != nil {
+		var nm *age.NoIdentityMatchError
+		if errors.As(err, &nm) {
+			return nil, &Error{Msg: name + " is not sealed to this identity", Err: err,
+				Hint: "ask a holder of a recipient key to run 'wso2sync secrets reseal' with your public key added to seal.recipients"}
+		}
+		return nil, &Error{Msg: "cannot open " + name + ": " + err.Error(), Err: err}
+	}
+	out, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &Error{Msg: "cannot open " + name + ": " + err.Error(), Err: err}
+	}
+	return out, nil
+}
+
+// ParseCredential reads the document of a sealed credential.
+func ParseCredential(name string, plaintext []byte) (Credential, error) {
+	var d doc
+	if err := yaml.Unmarshal(plaintext, &d); err != nil || d.ConsumerKey == "" && d.ConsumerSecret == "" {
+		return Credential{}, &Error{Msg: name + " does not hold a wso2sync credential"}
+	}
+	return d.credential(), nil
+}
+
+// ------------------------------------------------------------------ store
+
+// IndexFile is the name of the public index in a sealed output dir.
+const IndexFile = "index.yaml"
+
+// Index is the public, non-secret companion of the sealed files: what is
+// sealed, to whom, when, and the fingerprint of each secret (so plans can
+// show drift without opening anything).
+type Index struct {
+	Version int          `yaml:"version"`
+	Entries []IndexEntry `yaml:"entries"`
+}
+
+// IndexEntry describes one sealed file.
+type IndexEntry struct {
+	Application string `yaml:"application"`
+	KeyType     string `yaml:"keyType"`
+	KeyManager  string `yaml:"keyManager"`
+	// File is the sealed file's name, relative to the index.
+	File string `yaml:"file"`
+	// Fingerprint is the consumer secret's Fingerprint.
+	Fingerprint string `yaml:"fingerprint"`
+	// Recipients are the fingerprints of the recipients (sorted).
+	Recipients []string  `yaml:"recipients"`
+	CreatedAt  time.Time `yaml:"createdAt"`
+	RotatedAt  time.Time `yaml:"rotatedAt,omitempty"`
+	SealedAt   time.Time `yaml:"sealedAt"`
+	// Rotating is set while a rotation is between regenerating the secret
+	// on the server and sealing the new one; a run that finds it set
+	// re-seals the live value whatever secretDrift says.
+	Rotating *time.Time `yaml:"rotating,omitempty"`
+}
+
+// Key is the identity of an entry.
+func (e IndexEntry) Key() KeyID { return KeyID{e.Application, e.KeyType, e.KeyManager} }
+
+// KeyID names one application key.
+type KeyID struct{ Application, KeyType, KeyManager string }
+
+func (k KeyID) String() string { return k.Application + "/" + k.KeyType + " (" + k.KeyManager + ")" }
+
+// Find returns the entry of a key, nil when there is none.
+func (ix *Index) Find(k KeyID) *IndexEntry {
+	for i := range ix.Entries {
+		if ix.Entries[i].Key() == k {
+			return &ix.Entries[i]
+		}
+	}
+	return nil
+}
+
+// Lookup returns the entries of an application, optionally of one key type.
+func (ix *Index) Lookup(app, keyType string) []IndexEntry {
+	var out []IndexEntry
+	for _, e := range ix.Entries {
+		if strings.EqualFold(e.Application, app) && (keyType == "" || strings.EqualFold(e.KeyType, keyType)) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Store is a sealed output directory: the .age files and index.yaml. Its
+// methods are safe for concurrent use within a process; across processes
+// the apply lock of the environment serialises writers.
+type Store struct {
+	Dir string
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+
+	mu sync.Mutex
+}
+
+// NewStore returns the store of a sealed output dir.
+func NewStore(dir string) *Store { return &Store{Dir: dir} }
+
+// OutDir is the sealed output dir of an environment: outDir (default
+// sealed/<env>) relative to the environment's folder unless absolute.
+func OutDir(envDir, envName, outDir string) string {
+	if outDir == "" {
+		outDir = filepath.Join("sealed", envName)
+	}
+	if filepath.IsAbs(outDir) {
+		return outDir
+	}
+	return filepath.Join(envDir, outDir)
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Second)
+	}
+	return time.Now().UTC().Truncate(time.Second)
+}
+
+// ReadIndex reads index.yaml (an empty index when it does not exist).
+func (s *Store) ReadIndex() (*Index, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readIndex()
+}
+
+func (s *Store) readIndex() (*Index, error) {
+	p := filepath.Join(s.Dir, IndexFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Index{Version: 1}, nil
+	}
+	if err != nil {
+		return nil, &Error{Msg: fmt.Sprintf("cannot read %s: %v", p, unwrapPath(err)), Err: err}
+	}
+	ix := &Index{}
+	if err := yaml.Unmarshal(b, ix); err != nil {
+		return nil, &Error{Msg: fmt.Sprintf("%s: %v", p, err), Hint: "the index is generated: restore it from git or re-seal with 'wso2sync secrets reseal'"}
+	}
+	if ix.Version == 0 {
+		ix.Version = 1
+	}
+	return ix, nil
+}
+
+const indexHeader = "# wso2sync sealed outputs: public index (no secrets; safe to commit).\n" +
+	"# Each entry is one age-encrypted file beside this one; fingerprints are sha256 of the\n" +
+	"# consumer secret (first 16 hex) and of each recipient's public key.\n"
+
+func (s *Store) writeIndex(ix *Index) error {
+	slices.SortFunc(ix.Entries, func(a, b IndexEntry) int {
+		return strings.Compare(a.Application+"\x00"+a.KeyType+"\x00"+a.KeyManager, b.Application+"\x00"+b.KeyType+"\x00"+b.KeyManager)
+	})
+	b, err := yaml.Marshal(ix)
+	if err != nil {
+		return err
+	}
+	return s.write(IndexFile, append([]byte(indexHeader), b...), 0o644)
+}
+
+// write replaces a file atomically (temp file in the same dir, fsync,
+// rename): readers and crashes see the old content or the new, never a mix.
+func (s *Store) write(name string, b []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return &Error{Msg: fmt.Sprintf("cannot create %s: %v", s.Dir, unwrapPath(err)), Err: err}
+	}
+	p := filepath.Join(s.Dir, name)
+	if err := writeFile(p, b, mode); err != nil {
+		return &Error{Msg: fmt.Sprintf("cannot write %s: %v", p, unwrapPath(err)), Err: err,
+			Hint: "the previous file, if any, is unchanged"}
+	}
+	return nil
+}
+
+// writeFile is renameio.WriteFile; a variable so tests can fail it midway.
+var writeFile = func(path string, b []byte, mode os.FileMode) error {
+	return renameio.WriteFile(path, b, mode)
+}
+
+// fileName is the file of a key: <application>.<keyType>.age, with the key
+// manager added when the application already has a file for that key type
+// with another key manager. Characters outside [A-Za-z0-9._-] become _.
+func fileName(ix *Index, k KeyID) string {
+	if e := ix.Find(k); e != nil && e.File != "" {
+		return e.File
+	}
+	base := safeName(k.Application) + "." + safeName(k.KeyType)
+	name := base + ".age"
+	taken := func(n string) bool {
+		return slices.ContainsFunc(ix.Entries, func(e IndexEntry) bool { return e.File == n })
+	}
+	if taken(name) {
+		name = base + "." + safeName(k.KeyManager) + ".age"
+		for i := 2; taken(name); i++ {
+			name = fmt.Sprintf("%s.%s-%d.age", base, safeName(k.KeyManager), i)
+		}
+	}
+	return name
+}
+
+func safeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 || b[0] == '.' {
+		return "_" + string(b)
+	}
+	return string(b)
+}
+
+// Seal encrypts a credential to the recipients, writes it atomically
+// (mode 0600) and records it in the index. CreatedAt defaults to the
+// existing entry's (or now); RotatedAt is set to now when the secret
+// differs from the one sealed before (unless given). The sealed file is
+// written before the index, so a crash in between leaves an index whose
+// fingerprint differs from the live one: the next run sees drift and
+// re-seals.
+func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ix, err := s.readIndex()
+	if err != nil {
+		return IndexEntry{}, err
+	}
+	k := KeyID{c.Application, c.KeyType, c.KeyManager}
+	now := s.now()
+	prev := ix.Find(k)
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+		if prev != nil && !prev.CreatedAt.IsZero() {
+			c.CreatedAt = prev.CreatedAt
+		}
+	}
+	if c.RotatedAt.IsZero() && prev != nil {
+		c.RotatedAt = prev.RotatedAt
+		if prev.Fingerprint != "" && prev.Fingerprint != c.ConsumerSecret.Fingerprint() {
+			c.RotatedAt = now
+		}
+	}
+	pt, err := c.Plaintext()
+	if err != nil {
+		return IndexEntry{}, err
+	}
+	ct, err := Encrypt(pt, rs)
+	if err != nil {
+		return IndexEntry{}, err
+	}
+	name := fileName(ix, k)
+	if err := s.write(name, ct, 0o600); err != nil {
+		return IndexEntry{}, err
+	}
+	e := IndexEntry{Application: c.Application, KeyType: c.KeyType, KeyManager: c.KeyManager, File: name,
+		Fingerprint: c.ConsumerSecret.Fingerprint(), Recipients: rs.Fingerprints(),
+		CreatedAt: c.CreatedAt.UTC(), RotatedAt: c.RotatedAt.UTC(), SealedAt: now}
+	if prev != nil {
+		*prev = e
+	} else {
+		ix.Entries = append(ix.Entries, e)
+	}
+	if err := s.writeIndex(ix); err != nil {
+		return IndexEntry{}, err
+	}
+	return e, nil
+}
+
+// MarkRotating records in the index that a key's secret is about to be
+// regenerated (see IndexEntry.Rotating). Call it before the server call.
+func (s *Store) MarkRotating(k KeyID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ix, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	e := ix.Find(k)
+	if e == nil {
+		e = &IndexEntry{Application: k.Application, KeyType: k.KeyType, KeyManager: k.KeyManager, File: fileName(ix, k)}
+		ix.Entries = append(ix.Entries, *e)
+		e = &ix.Entries[len(ix.Entries)-1]
+	}
+	t := s.now()
+	e.Rotating = &t
+	return s.writeIndex(ix)
+}
+
+// Open decrypts the sealed file of one key.
+func (s *Store) Open(k KeyID, ids Identities) (Credential, error) {
+	ix, err := s.ReadIndex()
+	if err != nil {
+		return Credential{}, err
+	}
+	e := ix.Find(k)
+	if e == nil || e.File == "" {
+		return Credential{}, &Error{Msg: "nothing sealed for " + k.String() + " in " + s.Dir,
+			Hint: "'wso2sync secrets list' shows what is sealed"}
+	}
+	return s.OpenFile(e.File, ids)
+}
+
+// OpenFile decrypts a sealed file of the store by name.
+func (s *Store) OpenFile(name string, ids Identities) (Credential, error) {
+	p := filepath.Join(s.Dir, name)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return Credential{}, &Error{Msg: fmt.Sprintf("cannot read %s: %v", p, unwrapPath(err)), Err: err}
+	}
+	pt, err := Decrypt(p, b, ids)
+	if err != nil {
+		return Credential{}, err
+	}
+	return ParseCredential(p, pt)
+}
+
+// Reseal re-encrypts every sealed file to the recipients recipientsFor
+// returns for its entry (for example after seal.recipients changed), and
+// updates the index. The identities must open every file; nothing is
+// rewritten when one cannot be opened.
+func (s *Store) Reseal(ids Identities, recipientsFor func(IndexEntry) (RecipientSet, error)) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ix, err := s.readIndex()
+	if err != nil {
+		return 0, err
+	}
+	type job struct {
+		i  int
+		ct []byte
+		rs RecipientSet
+	}
+	var jobs []job
+	for i, e := range ix.Entries {
+		if e.File == "" {
+			continue
+		}
+		p := filepath.Join(s.Dir, e.File)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return 0, &Error{Msg: fmt.Sprintf("cannot read %s: %v", p, unwrapPath(err)), Err: err}
+		}
+		pt, err := Decrypt(p, b, ids)
+		if err != nil {
+			return 0, err
+		}
+		rs, err := recipientsFor(e)
+		if err != nil {
+			return 0, err
+		}
+		ct, err := Encrypt(pt, rs)
+		if err != nil {
+			return 0, err
+		}
+		jobs = append(jobs, job{i, ct, rs})
+	}
+	now := s.now()
+	for _, j := range jobs {
+		e := &ix.Entries[j.i]
+		if err := s.write(e.File, j.ct, 0o600); err != nil {
+			return 0, err
+		}
+		e.Recipients, e.SealedAt = j.rs.Fingerprints(), now
+	}
+	return len(jobs), s.writeIndex(ix)
+}

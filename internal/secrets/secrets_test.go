@@ -1,0 +1,397 @@
+package secrets
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"golang.org/x/crypto/ssh"
+	"gopkg.in/yaml.v3"
+
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+const canary = "CANARY-s3cr3t-7f1e9c" // never printed by anything
+
+func newX25519(t testing.TB) (*age.X25519Identity, string) {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, id.Recipient().String()
+}
+
+func writeIdentity(t testing.TB, id *age.X25519Identity) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "key.txt")
+	if err := os.WriteFile(p, []byte("# test key\n"+id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func testCred() Credential {
+	return Credential{Application: "payments-web", KeyType: "PRODUCTION", KeyManager: "Resident Key Manager",
+		ConsumerKey: "ck_123", ConsumerSecret: NewValue(canary), TokenEndpoint: "https://apim:9443/oauth2/token",
+		GrantTypes: []string{"client_credentials", "password"}}
+}
+
+func TestValueRedacts(t *testing.T) {
+	v := NewValue(canary)
+	type wrap struct {
+		S Value
+		P *Value
+	}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log.Debug("x", "secret", v, "wrapped", wrap{v, &v})
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("y", "secret", v)
+	j, _ := json.Marshal(wrap{v, &v})
+	y, _ := yaml.Marshal(wrap{v, &v})
+	txt, _ := v.MarshalText()
+	outs := []string{
+		fmt.Sprint(v), fmt.Sprintf("%v %+v %#v %s %q %x %X %d %10s", v, v, v, v, v, v, v, v, v),
+		fmt.Sprintf("%v %+v %#v", wrap{v, &v}, wrap{v, &v}, wrap{v, &v}), fmt.Sprintf("%v", []Value{v}),
+		fmt.Sprintf("%v", map[string]Value{"k": v}), string(j), string(y), string(txt), buf.String(),
+		fmt.Errorf("wrapped: %w / %v", errors.New("x"), v).Error(),
+	}
+	for _, o := range outs {
+		if strings.Contains(o, canary) || strings.Contains(o, fmt.Sprintf("%x", canary)) {
+			t.Errorf("leak: %s", o)
+		}
+		if !strings.Contains(o, Redacted) {
+			t.Errorf("no [redacted] in %q", o)
+		}
+	}
+	if v.Reveal() != canary || v.Fingerprint() != Fingerprint(canary) {
+		t.Fatal("Reveal/Fingerprint")
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	if got := Fingerprint("abc"); got != "sha256:ba7816bf8f01cfea" {
+		t.Fatalf("Fingerprint(abc) = %s", got)
+	}
+	if Fingerprint("") != "" {
+		t.Fatal("empty secret has no fingerprint")
+	}
+}
+
+func TestRoundTripTwoRecipients(t *testing.T) {
+	a, ra := newX25519(t)
+	b, rb := newX25519(t)
+	stranger, _ := newX25519(t)
+	rs, err := ParseRecipients([]string{ra}, []string{rb, ra}) // duplicate dropped
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("ParseRecipients: %v %v", rs, err)
+	}
+	dir := t.TempDir()
+	s := NewStore(filepath.Join(dir, "sealed", "dev"))
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	e, err := s.Seal(testCred(), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.File != "payments-web.PRODUCTION.age" || e.Fingerprint != Fingerprint(canary) || len(e.Recipients) != 2 {
+		t.Fatalf("entry %+v", e)
+	}
+	p := filepath.Join(s.Dir, e.File)
+	st, err := os.Stat(p)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v %v", st.Mode(), err)
+	}
+	raw, _ := os.ReadFile(p)
+	if !bytes.HasPrefix(raw, []byte("-----BEGIN AGE ENCRYPTED FILE-----")) || bytes.Contains(raw, []byte(canary)) {
+		t.Fatalf("not an armored age file:\n%s", raw)
+	}
+	for _, id := range []*age.X25519Identity{a, b} {
+		c, err := s.Open(e.Key(), Identities{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ConsumerSecret.Reveal() != canary || c.ConsumerKey != "ck_123" || !c.CreatedAt.Equal(now) || len(c.GrantTypes) != 2 || c.TokenEndpoint == "" {
+			t.Fatalf("opened %+v", c)
+		}
+	}
+	_, err = s.Open(e.Key(), Identities{stranger})
+	var se *Error
+	if !errors.As(err, &se) || !strings.Contains(se.Msg, "not sealed to this identity") {
+		t.Fatalf("stranger: %v", err)
+	}
+	// The index is public: no secret, fingerprints only.
+	ixb, _ := os.ReadFile(filepath.Join(s.Dir, IndexFile))
+	if bytes.Contains(ixb, []byte(canary)) || bytes.Contains(ixb, []byte("ck_123")) || !bytes.Contains(ixb, []byte(Fingerprint(canary))) {
+		t.Fatalf("index:\n%s", ixb)
+	}
+	// A new secret: rotatedAt moves, createdAt stays.
+	later := now.Add(time.Hour)
+	s.Now = func() time.Time { return later }
+	c2 := testCred()
+	c2.ConsumerSecret = NewValue("other")
+	e2, err := s.Seal(c2, rs)
+	if err != nil || !e2.CreatedAt.Equal(now) || !e2.RotatedAt.Equal(later) || e2.File != e.File {
+		t.Fatalf("reseal: %+v %v", e2, err)
+	}
+	ix, _ := s.ReadIndex()
+	if len(ix.Entries) != 1 {
+		t.Fatalf("entries %+v", ix.Entries)
+	}
+}
+
+func TestSSHRecipient(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	sp, _ := ssh.NewPublicKey(pub)
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sp))) + " ops@example"
+	rs, err := ParseRecipients([]string{line})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(rs[0].Text, "ops@example") {
+		t.Fatal("comment kept")
+	}
+	ct, err := Encrypt([]byte(canary), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := ParseIdentities("id_ed25519", pem.EncodeToMemory(blk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := Decrypt("x", ct, ids)
+	if err != nil || string(pt) != canary {
+		t.Fatalf("%q %v", pt, err)
+	}
+}
+
+func TestParseRecipientErrors(t *testing.T) {
+	id, _ := newX25519(t)
+	for _, in := range []string{id.String(), "age1notakey", "hello", "ssh-ed25519 AAAA"} {
+		_, err := ParseRecipient(in)
+		if err == nil {
+			t.Errorf("%q accepted", in)
+			continue
+		}
+		if strings.Contains(err.Error(), id.String()) {
+			t.Errorf("error echoes a private key: %v", err)
+		}
+	}
+	if _, err := Encrypt([]byte("x"), nil); err == nil || !strings.Contains(HintOf(err), "--seal-recipient") {
+		t.Fatalf("no recipients: %v", err)
+	}
+}
+
+func TestAtomicWrite(t *testing.T) {
+	id, r := newX25519(t)
+	rs, _ := ParseRecipients([]string{r})
+	s := NewStore(t.TempDir())
+	e, err := s.Seal(testCred(), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(s.Dir, e.File))
+	beforeIx, _ := os.ReadFile(filepath.Join(s.Dir, IndexFile))
+
+	// Fail after half the bytes went to the temp file: the real renameio
+	// temp file is written, then the write aborts before the rename.
+	orig := writeFile
+	t.Cleanup(func() { writeFile = orig })
+	writeFile = func(path string, b []byte, mode os.FileMode) error {
+		return failingWrite(path, b[:len(b)/2], mode)
+	}
+	c := testCred()
+	c.ConsumerSecret = NewValue("new-secret")
+	if _, err := s.Seal(c, rs); err == nil {
+		t.Fatal("no error")
+	}
+	after, _ := os.ReadFile(filepath.Join(s.Dir, e.File))
+	afterIx, _ := os.ReadFile(filepath.Join(s.Dir, IndexFile))
+	if !bytes.Equal(before, after) || !bytes.Equal(beforeIx, afterIx) {
+		t.Fatal("a failed write changed the sealed file or the index")
+	}
+	got, err := s.Open(e.Key(), Identities{id})
+	if err != nil || got.ConsumerSecret.Reveal() != canary {
+		t.Fatalf("old secret lost: %v", err)
+	}
+	ents, _ := os.ReadDir(s.Dir)
+	for _, de := range ents {
+		if de.Name() != e.File && de.Name() != IndexFile {
+			t.Errorf("left behind: %s", de.Name())
+		}
+	}
+}
+
+func TestResolver(t *testing.T) {
+	id, r := newX25519(t)
+	rs, _ := ParseRecipients([]string{r})
+	dir := t.TempDir()
+	s := NewStore(filepath.Join(dir, "sealed"))
+	if _, err := s.Seal(testCred(), rs); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := Encrypt([]byte("plain-secret\n"), rs)
+	os.WriteFile(filepath.Join(dir, "pw.age"), raw, 0o600)
+	os.WriteFile(filepath.Join(dir, "pw.txt"), []byte("from-file\n"), 0o600)
+	env := map[string]string{"PW": "from-env", EnvIdentity: writeIdentity(t, id)}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	res := NewResolver(ResolverOptions{BaseDir: dir, LookupEnv: lookup})
+	ctx := context.Background()
+	for ref, want := range map[spec.SecretRef]string{
+		{Env: "PW"}: "from-env", {File: "pw.txt"}: "from-file", {Sealed: "pw.age"}: "plain-secret",
+		{Sealed: "sealed/payments-web.PRODUCTION.age"}:                     canary,
+		{Sealed: "sealed/payments-web.PRODUCTION.age#consumerKey"}:         "ck_123",
+		{Sealed: filepath.Join(dir, "sealed/payments-web.PRODUCTION.age")}: canary,
+	} {
+		got, err := res(ctx, ref)
+		if err != nil || got != want {
+			t.Errorf("%s: %q %v", ref, got, err)
+		}
+	}
+	for ref, msg := range map[spec.SecretRef]string{
+		{Env: "NOPE"}: "env:NOPE: environment variable NOPE is not set", {File: "nope"}: "file:nope: cannot read",
+		{Sealed: "nope.age"}: "sealed:nope.age: cannot read", {Sealed: "sealed/payments-web.PRODUCTION.age#bogus"}: "unknown field bogus",
+	} {
+		_, err := res(ctx, ref)
+		var re *RefError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v", ref, err)
+		}
+		if err != nil && strings.Contains(err.Error(), canary) {
+			t.Errorf("leak in %v", err)
+		}
+	}
+	// No identity: a clear error naming the reference, and no identity is
+	// needed as long as no sealed input is used.
+	res2 := NewResolver(ResolverOptions{BaseDir: dir, LookupEnv: func(string) (string, bool) { return "", false }})
+	if _, err := res2(ctx, spec.SecretRef{File: "pw.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := res2(ctx, spec.SecretRef{Sealed: "pw.age"})
+	if err == nil || !strings.Contains(err.Error(), "sealed:pw.age: no identity given") || !strings.Contains(HintOf(err), EnvIdentity) {
+		t.Fatalf("no identity: %v / %s", err, HintOf(err))
+	}
+	// Another identity cannot open it.
+	other, _ := newX25519(t)
+	res3 := NewResolver(ResolverOptions{BaseDir: dir, IdentityFile: writeIdentity(t, other)})
+	if _, err := res3(ctx, spec.SecretRef{Sealed: "pw.age"}); err == nil || !strings.Contains(err.Error(), "not sealed to this identity") {
+		t.Fatalf("stranger: %v", err)
+	}
+}
+
+func TestReseal(t *testing.T) {
+	a, ra := newX25519(t)
+	b, rb := newX25519(t)
+	s := NewStore(t.TempDir())
+	rsA, _ := ParseRecipients([]string{ra})
+	c := testCred()
+	s.Seal(c, rsA)
+	c.KeyType = "SANDBOX"
+	s.Seal(c, rsA)
+	if _, err := s.Open(KeyID{"payments-web", "SANDBOX", "Resident Key Manager"}, Identities{b}); err == nil {
+		t.Fatal("b opens before reseal")
+	}
+	rsB, _ := ParseRecipients([]string{rb})
+	n, err := s.Reseal(Identities{a}, func(IndexEntry) (RecipientSet, error) { return rsB, nil })
+	if err != nil || n != 2 {
+		t.Fatalf("reseal %d %v", n, err)
+	}
+	for _, kt := range []string{"PRODUCTION", "SANDBOX"} {
+		k := KeyID{"payments-web", kt, "Resident Key Manager"}
+		if _, err := s.Open(k, Identities{b}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Open(k, Identities{a}); err == nil {
+			t.Fatal("a still opens")
+		}
+	}
+	ix, _ := s.ReadIndex()
+	if ix.Entries[0].Recipients[0] != rsB[0].Fingerprint {
+		t.Fatal("index recipients")
+	}
+}
+
+func TestFileNames(t *testing.T) {
+	_, r := newX25519(t)
+	rs, _ := ParseRecipients([]string{r})
+	s := NewStore(t.TempDir())
+	c := testCred()
+	c.Application = "My App/1"
+	e1, _ := s.Seal(c, rs)
+	c.KeyManager = "WSO2 IS"
+	e2, _ := s.Seal(c, rs)
+	if e1.File != "My_App_1.PRODUCTION.age" || e2.File != "My_App_1.PRODUCTION.WSO2_IS.age" {
+		t.Fatalf("%s %s", e1.File, e2.File)
+	}
+}
+
+// The sealed files are standard age files: the age CLI opens ours and we
+// open its.
+func TestAgeCLIInterop(t *testing.T) {
+	bin, err := exec.LookPath("age")
+	if err != nil {
+		t.Skip("age CLI not installed (Debian package age): skipping the interop test")
+	}
+	id, r := newX25519(t)
+	idFile := writeIdentity(t, id)
+	rs, _ := ParseRecipients([]string{r})
+	s := NewStore(t.TempDir())
+	e, err := s.Seal(testCred(), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-d", "-i", idFile, filepath.Join(s.Dir, e.File)).Output()
+	if err != nil {
+		t.Fatalf("age -d: %v", err)
+	}
+	c, err := ParseCredential("age output", out)
+	if err != nil || c.ConsumerSecret.Reveal() != canary {
+		t.Fatalf("age -d output does not parse: %v", err)
+	}
+	for _, armorFlag := range []string{"-a", ""} {
+		args := []string{"-r", r}
+		if armorFlag != "" {
+			args = append(args, armorFlag)
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Stdin = strings.NewReader(canary + "\n")
+		ct, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("age -r: %v", err)
+		}
+		pt, err := Decrypt("cli", ct, Identities{id})
+		if err != nil || string(pt) != canary+"\n" {
+			t.Fatalf("decrypt age CLI output (%s): %v", armorFlag, err)
+		}
+	}
+}
+
+func BenchmarkSeal(b *testing.B) {
+	_, r1 := newX25519(b)
+	_, r2 := newX25519(b)
+	rs, _ := ParseRecipients([]string{r1, r2})
+	s := NewStore(b.TempDir())
+	c := testCred()
+	for b.Loop() {
+		if _, err := s.Seal(c, rs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
