@@ -27,8 +27,12 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
+# Scale benchmarks against the simulator (BENCHMARKS.md): writes
+# bench-results.json and the table in BENCHMARKS.md. BENCH_SIZES=S,M,L,XL;
+# BENCH_LATENCY, BENCH_SERVER_CONCURRENCY tune the simulator.
+BENCH_SIZES ?= S,M
 bench:
-	@echo "bench: no benchmarks yet; the benchmark issue fills this target"
+	BENCH_SIZES=$(BENCH_SIZES) $(GO) run ./internal/bench
 
 # The README's first command: the embedded simulator, plan (changes), apply
 # in enforce mode, plan again (no changes). See scripts/demo.sh.

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/reconcile"
+	"github.com/wso2sync/wso2sync/internal/sim"
+)
+
+// SCIMCap is the simulator's SCIM page cap the bench runs with (IS's
+// default MaxUserNameListLength).
+const SCIMCap = 100
+
+// SimLimits are the page limits of the simulator the bench starts.
+var SimLimits = Limits{APIMPage: 0, SCIMPage: SCIMCap}
+
+// measured is what one timed scenario observed.
+type measured struct {
+	wall          time.Duration
+	calls, writes int64
+	routes        map[string]int64
+}
+
+// isAuthRoute tells the two authentication POSTs (DCR, token) apart from
+// the writes that change the estate.
+func isAuthRoute(route string) bool {
+	return strings.Contains(route, "/client-registration/") || strings.HasSuffix(route, "/oauth2/token")
+}
+
+func observe(s *sim.Sim, start time.Time) measured {
+	st := s.Stats()
+	m := measured{wall: time.Since(start), routes: map[string]int64{}}
+	for _, ss := range []sim.ServerStats{st.APIM, st.IS} {
+		m.calls += ss.Calls
+		m.writes += ss.Writes
+		for r, n := range ss.Routes {
+			m.routes[r] += n
+			if isAuthRoute(r) && !strings.HasPrefix(r, "GET ") {
+				m.writes -= n
+			}
+		}
+	}
+	return m
+}
+
+// topRoutes lists the routes of a scenario, most calls first.
+func topRoutes(routes map[string]int64, n int) string {
+	type rc struct {
+		r string
+		n int64
+	}
+	var all []rc
+	for r, c := range routes {
+		all = append(all, rc{r, c})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].n != all[j].n {
+			return all[i].n > all[j].n
+		}
+		return all[i].r < all[j].r
+	})
+	var parts []string
+	for i, x := range all {
+		if i == n {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", x.r, x.n))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// RunSize runs the four scenarios for one size on a fresh simulator.
+func RunSize(ctx context.Context, size Size, cfg Config) ([]Record, []string, error) {
+	runtime.GC()
+	ResetPeakRSS()
+	faults, err := sim.ParseFaults(fmt.Sprintf("latency=%s", cfg.Latency))
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.Latency <= 0 {
+		faults = sim.FaultConfig{}
+	}
+	s := sim.New(sim.Options{MaxInFlight: cfg.ServerConcurrency, MaxSCIMCount: SCIMCap, Faults: faults, LogSize: 16})
+	if err := s.Listen("127.0.0.1:0", "127.0.0.1:0"); err != nil {
+		return nil, nil, err
+	}
+	defer s.Close()
+	est, err := sim.DescribeEstate(size.EstateSize())
+	if err != nil {
+		return nil, nil, err
+	}
+	// Only the APIs exist beforehand (wso2sync does not manage APIs).
+	if _, err := sim.GenerateEstate(s, sim.EstateSize{APIs: size.APIs}); err != nil {
+		return nil, nil, err
+	}
+	dump := s.Dump()
+	b := Builtins{Apps: len(dump.APIM.Applications), Users: len(dump.IS.Users), Roles: len(dump.IS.Roles)}
+	counts := CountsOf(est, b)
+
+	dir, err := os.MkdirTemp("", "wso2sync-bench-"+size.Name+"-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(dir)
+	envDir := filepath.Join(dir, "env")
+	mo := ManifestOptions{APIMURL: s.APIMURL(), ISURL: s.ISURL(), Issuer: s.Issuer()}
+	if err := WriteManifests(envDir, est, mo); err != nil {
+		return nil, nil, err
+	}
+	popts := providers.Options{Concurrency: cfg.ServerConcurrency, Timeout: 2 * time.Minute}
+	rec := func(scenario string, m measured, floor Floor) Record {
+		return Record{Size: size.Name, Scenario: scenario, WallS: round(m.wall.Seconds(), 3), Calls: m.calls,
+			Floor: floor.Total(), Writes: m.writes, PeakRSSMiB: round(PeakRSSMiB(), 1),
+			LatencyMS: float64(cfg.Latency) / float64(time.Millisecond), ServerConcurrency: cfg.ServerConcurrency}
+	}
+	var notes []string
+	note := func(scenario string, m measured, f Floor, extra string) {
+		n := fmt.Sprintf("%s %s: floor %s; routes: %s%s", size.Name, scenario, f, topRoutes(m.routes, 8), extra)
+		fmt.Fprintln(os.Stderr, "bench:", n)
+		notes = append(notes, n)
+	}
+
+	// 1. Apply from empty.
+	s.ResetCounters()
+	start := time.Now()
+	tm, err := pass(ctx, envDir, popts, cfg.ServerConcurrency, true)
+	if err != nil {
+		return nil, nil, fmt.Errorf("apply from empty: %w", err)
+	}
+	mEmpty := observe(s, start)
+	fEmpty := ApplyEmptyFloor(counts, SimLimits, Counts{LiveApps: b.Apps, LiveUsers: b.Users, LiveRoles: b.Roles})
+	recEmpty := rec(ScenarioApplyEmpty, mEmpty, fEmpty)
+	note(ScenarioApplyEmpty, mEmpty, fEmpty, "; "+tm.String())
+
+	// 2. No-op plan.
+	s.ResetCounters()
+	start = time.Now()
+	tm, err = pass(ctx, envDir, popts, cfg.ServerConcurrency, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("no-op plan: %w", err)
+	}
+	mNoop := observe(s, start)
+	if tm.changes != 0 {
+		return nil, nil, fmt.Errorf("no-op plan after apply has %d changes: %s", tm.changes, tm.summary)
+	}
+	fNoop := NoopFloor(counts, SimLimits)
+	recNoop := rec(ScenarioNoop, mNoop, fNoop)
+	note(ScenarioNoop, mNoop, fNoop, "; "+tm.String())
+
+	// 3. The naive sequential client, same estate.
+	s.ResetCounters()
+	start = time.Now()
+	nv := &Naive{APIMURL: s.APIMURL(), ISURL: s.ISURL(), User: "admin", Password: "admin"}
+	nres, err := nv.Run(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("naive client: %w", err)
+	}
+	mNaive := observe(s, start)
+	if nres.Apps != size.Apps+b.Apps || nres.Subs != size.Subscriptions || nres.Users != size.Users+b.Users {
+		return nil, nil, fmt.Errorf("naive client read %d apps, %d subscriptions, %d users; want %d, %d, %d",
+			nres.Apps, nres.Subs, nres.Users, size.Apps+b.Apps, size.Subscriptions, size.Users+b.Users)
+	}
+	recNaive := rec(ScenarioNaive, mNaive, fNoop)
+	note(ScenarioNaive, mNaive, fNoop, "")
+	sp := round(mNaive.wall.Seconds()/mNoop.wall.Seconds(), 1)
+	recNoop.SpeedupVsNaive = &sp
+
+	// 4. Apply of a 1% change set.
+	mo.Change = true
+	if err := WriteManifests(envDir, est, mo); err != nil {
+		return nil, nil, err
+	}
+	s.ResetCounters()
+	start = time.Now()
+	tm, err = pass(ctx, envDir, popts, cfg.ServerConcurrency, true)
+	if err != nil {
+		return nil, nil, fmt.Errorf("apply 1%%: %w", err)
+	}
+	m1 := observe(s, start)
+	want := ChangeSetSize(counts)
+	if tm.changes != want {
+		notes = append(notes, fmt.Sprintf("%s apply-1pct: the plan had %d changes, the change set is %d objects (%s)",
+			size.Name, tm.changes, want, tm.summary))
+	}
+	f1 := ChangeFloor(counts, SimLimits, want)
+	rec1 := rec(ScenarioApply1pct, m1, f1)
+	note(ScenarioApply1pct, m1, f1, "; "+tm.String())
+
+	return []Record{recNoop, recEmpty, rec1, recNaive}, notes, nil
+}
+
+// timings of one pass.
+type timings struct {
+	load, read, apply time.Duration
+	changes           int
+	summary           string
+	allocMiB          float64
+	allocObjects      uint64
+}
+
+func (t timings) String() string {
+	return fmt.Sprintf("load+validate %.2fs, read+diff %.2fs, apply %.2fs, %.0f MiB / %d objects allocated",
+		t.load.Seconds(), t.read.Seconds(), t.apply.Seconds(), t.allocMiB, t.allocObjects)
+}
+
+// pass is one wso2sync pass over envDir: load (validate), read and diff,
+// and, when doApply, apply the plan (failing unless it converges).
+func pass(ctx context.Context, envDir string, po providers.Options, concurrency int, doApply bool) (timings, error) {
+	var t timings
+	b0, o0 := Allocs()
+	t0 := time.Now()
+	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: envDir, Providers: po})
+	if err != nil {
+		if p != nil && len(p.Diagnostics) > 0 {
+			return t, fmt.Errorf("%w: %v", err, p.Diagnostics)
+		}
+		return t, err
+	}
+	t1 := time.Now()
+	t.load = t1.Sub(t0)
+	owned := (&apply.Inventory{}).OwnedFunc()
+	plan, err := p.Compute(ctx, owned)
+	if err != nil {
+		return t, fmt.Errorf("%w (hint: %s)", err, providers.HintOf(err))
+	}
+	t2 := time.Now()
+	t.read = t2.Sub(t1)
+	t.changes = countChanges(plan)
+	t.summary = fmt.Sprintf("%+v", plan.Summary)
+	if doApply && plan.HasChanges() {
+		res := p.Apply(ctx, plan, reconcile.ApplyOptions{Concurrency: concurrency})
+		if res.ExitCode() != 0 {
+			return t, fmt.Errorf("apply failed: %s\n%s", res.Summary(), firstLines(res.Report(), 20))
+		}
+		t.apply = time.Since(t2)
+	}
+	b1, o1 := Allocs()
+	t.allocMiB = float64(b1-b0) / (1 << 20)
+	t.allocObjects = o1 - o0
+	return t, nil
+}
+
+func countChanges(plan *diff.Plan) int {
+	n := 0
+	for _, c := range plan.Changes {
+		if c.Action != diff.NoOp {
+			n++
+		}
+	}
+	return n
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func round(v float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(v*p+0.5)) / p
+}
