@@ -1,8 +1,11 @@
 package spec
 
 import (
+	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // APIVersion is the only manifest apiVersion this build understands.
@@ -155,9 +158,22 @@ type Prune struct {
 }
 
 type Seal struct {
+	// Recipients are age X25519 (age1…) or SSH (ssh-ed25519/ssh-rsa)
+	// public keys every sealed output is encrypted to.
 	Recipients []string `json:"recipients"`
 	OutDir     string   `json:"outDir"`
+	// SecretDrift says what an enforcing run does when a live secret's
+	// fingerprint differs from the sealed index: SecretDriftReseal (the
+	// default; the live value wins), SecretDriftRotate or SecretDriftReport.
+	SecretDrift string `json:"secretDrift"`
 }
+
+// Values of Seal.SecretDrift.
+const (
+	SecretDriftReseal = "reseal"
+	SecretDriftRotate = "rotate"
+	SecretDriftReport = "report"
+)
 
 // APIRef names an API by name and version.
 type APIRef struct {
@@ -330,6 +346,9 @@ type ApplicationSpec struct {
 	Groups           []string          `json:"groups,omitempty"`
 	Visibility       string            `json:"visibility,omitempty"`
 	Keys             []ApplicationKey  `json:"keys"`
+	// SealTo adds recipients (age1… or SSH public keys) for this
+	// application's sealed keys, on top of the environment's.
+	SealTo []string `json:"sealTo,omitempty"`
 }
 
 // Key modes.
@@ -351,6 +370,36 @@ type ApplicationKey struct {
 	AdditionalProperties map[string]string `json:"additionalProperties,omitempty"`
 	ClientID             string            `json:"clientId,omitempty"`
 	ClientSecret         *SecretRef        `json:"clientSecret,omitempty"`
+	// Rotate schedules the rotation of a generated key's secret.
+	Rotate *KeyRotation `json:"rotate,omitempty"`
+}
+
+// KeyRotation is a key's rotation schedule.
+type KeyRotation struct {
+	// Every is the secret's maximum age: a number and a unit, d (days),
+	// h or m, e.g. "90d".
+	Every string `json:"every"`
+}
+
+// Interval parses Every ("90d", "12h", "30m").
+func (r KeyRotation) Interval() (time.Duration, error) {
+	s := r.Every
+	if len(s) < 2 {
+		return 0, fmt.Errorf("rotate.every %q: want a number and a unit (d, h or m), e.g. 90d", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("rotate.every %q: want a positive number and a unit (d, h or m), e.g. 90d", s)
+	}
+	switch s[len(s)-1] {
+	case 'd':
+		return time.Duration(n) * 24 * time.Hour, nil
+	case 'h':
+		return time.Duration(n) * time.Hour, nil
+	case 'm':
+		return time.Duration(n) * time.Minute, nil
+	}
+	return 0, fmt.Errorf("rotate.every %q: the unit must be d, h or m", s)
 }
 
 // --------------------------------------------------------------- Subscription
@@ -466,6 +515,35 @@ type TruststoreSpec struct {
 	Password       SecretRef         `json:"password"`
 	Entries        []TruststoreEntry `json:"entries"`
 	RestartCommand []string          `json:"restartCommand,omitempty"`
+	// Restart is the general form of restartCommand: a command, or an
+	// HTTP call (an orchestrator's restart hook). One of the two at most.
+	Restart *RestartAction `json:"restart,omitempty"`
+}
+
+// RestartAction runs once after a truststore changed: the JVM reads its
+// truststore only at start-up.
+type RestartAction struct {
+	Command []string     `json:"command,omitempty"`
+	HTTP    *RestartHTTP `json:"http,omitempty"`
+}
+
+// RestartHTTP is a restart hook called without credentials (put none in
+// the URL: the plan shows it).
+type RestartHTTP struct {
+	Method string `json:"method"`
+	URL    string `json:"url"`
+}
+
+// RestartOf returns a truststore's restart action (restart, else
+// restartCommand), or nil.
+func (t *Truststore) RestartOf() *RestartAction {
+	switch {
+	case t.Spec.Restart != nil && (len(t.Spec.Restart.Command) > 0 || t.Spec.Restart.HTTP != nil):
+		return t.Spec.Restart
+	case len(t.Spec.RestartCommand) > 0:
+		return &RestartAction{Command: t.Spec.RestartCommand}
+	}
+	return nil
 }
 
 // TruststoreEntry is one trusted certificate by alias; its source is a PEM
