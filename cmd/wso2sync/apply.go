@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wso2sync/wso2sync/internal/apply"
-	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
@@ -247,5 +246,3 @@ func cmpOr(v, def string) string {
 	}
 	return def
 }
-
-var _ = diff.NoOp

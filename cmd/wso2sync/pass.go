@@ -15,7 +15,6 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/diff"
-	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
 )
 
@@ -176,5 +175,3 @@ func samePlan(a, b *diff.Plan) bool {
 	cb, _ := json.Marshal(vb)
 	return bytes.Equal(ca, cb)
 }
-
-var _ = providers.HintOf

@@ -31,7 +31,7 @@ func (p *Pass) certificate(ctx context.Context, c diff.Change) error {
 	}
 	pem, err := certPEM(d)
 	if err != nil {
-		return fmt.Errorf("Certificate %s: %w", c.Name, err)
+		return fmt.Errorf("certificate %s: %w", c.Name, err)
 	}
 	switch d.Spec.Usage {
 	case spec.CertUsageEndpoint:
@@ -49,7 +49,7 @@ func (p *Pass) certificate(ctx context.Context, c diff.Change) error {
 		}
 		return a.CreateClient(ctx, apiID, d, pem)
 	}
-	return fmt.Errorf("Certificate %s: usage %s has no APIM object to write", c.Name, d.Spec.Usage)
+	return fmt.Errorf("certificate %s: usage %s has no APIM object to write", c.Name, d.Spec.Usage)
 }
 
 func (p *Pass) deleteCert(ctx context.Context, lc *spec.Certificate) error {
@@ -96,5 +96,5 @@ func certPEM(c *spec.Certificate) ([]byte, error) {
 // truststore: JVM truststores are local files the trust provider will
 // write; until it exists, apply reports them as not supported.
 func (p *Pass) truststore(_ context.Context, c diff.Change) error {
-	return fmt.Errorf("Truststore %s: writing truststores is not supported yet (the trust provider is to come)", c.Name)
+	return fmt.Errorf("truststore %s: writing truststores is not supported yet (the trust provider is to come)", c.Name)
 }

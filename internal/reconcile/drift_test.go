@@ -154,3 +154,33 @@ func subset(want, have []string) bool {
 	}
 	return true
 }
+
+// TestKeyUpdateInPlace: changed grant types and callback URL of a
+// generated key update it in place (no new consumer key).
+func TestKeyUpdateInPlace(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	p := applyExample(t, s, "dev")
+	before := p.liveKey("profile-client", "PRODUCTION", "WSO2IS").ConsumerKey
+	k := p.desiredKey("profile-client", "PRODUCTION", "WSO2IS")
+	k.GrantTypes = append(k.GrantTypes, "client_credentials")
+	k.CallbackURL = "http://localhost:9090/callback"
+	plan := compute(t, p, nil)
+	var changes []diff.Change
+	for _, c := range plan.Changes {
+		if c.Action != diff.NoOp {
+			changes = append(changes, c)
+		}
+	}
+	if len(changes) != 1 || changes[0].Kind != diff.KindApplicationKey || changes[0].Action != diff.Update {
+		t.Fatalf("want one key update:\n%s", render(t, plan))
+	}
+	if res := p.Apply(context.Background(), plan, ApplyOptions{}); res.ExitCode() != 0 {
+		t.Fatalf("apply: %s", res.Report())
+	}
+	if plan := compute(t, p, nil); plan.HasChanges() {
+		t.Fatalf("not converged:\n%s", render(t, plan))
+	}
+	if after := p.liveKey("profile-client", "PRODUCTION", "WSO2IS").ConsumerKey; after != before {
+		t.Fatalf("consumer key changed %s → %s: the key was recreated", before, after)
+	}
+}

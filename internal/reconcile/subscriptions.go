@@ -40,7 +40,7 @@ func (p *Pass) subscription(ctx context.Context, c diff.Change) error {
 		return err
 	}
 	if api == nil {
-		return fmt.Errorf("Subscription %s: API %s is not published", c.Name, s.Spec.API)
+		return fmt.Errorf("subscription %s: API %s is not published", c.Name, s.Spec.API)
 	}
 	got, err := a.Create(ctx, ref, api.ID, s.Spec.API, s.Spec.ThrottlingPolicy)
 	if err != nil {
