@@ -300,6 +300,16 @@ func (r *refChecker) certificate(c *Certificate) {
 }
 
 func (r *refChecker) truststore(t *Truststore) {
+	if rs := t.Spec.Restart; rs != nil {
+		switch {
+		case len(t.Spec.RestartCommand) > 0:
+			r.sink.errAt(t.Pos("spec.restart"), "spec.restart", "set restart or restartCommand, not both", "keep restart (restartCommand is its short form)")
+		case len(rs.Command) > 0 && rs.HTTP != nil:
+			r.sink.errAt(t.Pos("spec.restart"), "spec.restart", "restart: set command or http, not both", "")
+		case len(rs.Command) == 0 && rs.HTTP == nil:
+			r.sink.errAt(t.Pos("spec.restart"), "spec.restart", "restart: set command or http", "or remove restart")
+		}
+	}
 	aliases := map[string]int{}
 	for i, e := range t.Spec.Entries {
 		base := fmt.Sprintf("spec.entries[%d]", i)
