@@ -1,8 +1,76 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+
+	"github.com/wso2sync/wso2sync/internal/secrets"
+	"github.com/wso2sync/wso2sync/internal/spec"
 )
+
+// sealFlags are the secrets flags of the commands that seal or open:
+// --seal-recipient (repeatable; also WSO2SYNC_SEAL_RECIPIENTS) and
+// --identity (also WSO2SYNC_AGE_IDENTITY).
+type sealFlags struct {
+	recipients []string
+	identity   string
+}
+
+func (f *sealFlags) addRecipients(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.recipients, "seal-recipient", nil,
+		"also seal to this age1… or SSH public key for this run (repeatable; env "+secrets.EnvRecipients+", comma-separated)")
+}
+
+func (f *sealFlags) addIdentity(fs *pflag.FlagSet) {
+	fs.StringVar(&f.identity, "identity", "", "age identity file (age-keygen) or SSH private key that opens sealed files (env "+secrets.EnvIdentity+")")
+}
+
+// runRecipients are the run's extra recipients: flags, then the variable.
+func (f *sealFlags) runRecipients() []string { return secrets.RunRecipients(f.recipients, nil) }
+
+// identityFile is --identity, else WSO2SYNC_AGE_IDENTITY.
+func (f *sealFlags) identityFile() string {
+	if f.identity != "" {
+		return f.identity
+	}
+	return os.Getenv(secrets.EnvIdentity)
+}
+
+// resolverOptions are the secret-input options for the providers.
+func (f *sealFlags) resolverOptions(baseDir string) secrets.ResolverOptions {
+	return secrets.ResolverOptions{BaseDir: baseDir, IdentityFile: f.identity}
+}
+
+// secretsError turns a secrets error into a cliError with its hint.
+func secretsError(err error) error {
+	return &cliError{msg: err.Error(), hint: secrets.HintOf(err), code: exitError}
+}
+
+// loadSealer loads the environment (manifests only; no server) and its
+// sealer.
+func loadSealer(cmd *cobra.Command, g *globals, f *sealFlags) (*spec.State, *secrets.Sealer, error) {
+	st, ds := spec.Load(cmd.Context(), g.envDir, spec.LoadOptions{APIMURL: g.apimURL, ISURL: g.isURL})
+	if st == nil || st.Environment == nil || ds.HasErrors() {
+		for _, d := range ds.Errors() {
+			fmt.Fprintln(g.stderr, d)
+		}
+		return nil, nil, &cliError{msg: "cannot read the environment in " + g.envDir,
+			hint: "run 'wso2sync validate --env " + g.envDir + "' for details", code: exitError}
+	}
+	s, err := secrets.NewSealer(st, secrets.SealerOptions{Recipients: f.runRecipients(), APIMURL: g.apimURL})
+	if err != nil {
+		return nil, nil, secretsError(err)
+	}
+	return st, s, nil
+}
 
 // newSecretsCmd is `wso2sync secrets`: list, open and reseal the sealed
 // outputs of an environment.
@@ -10,8 +78,218 @@ func newSecretsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "secrets",
 		Short: "List, open and re-seal the sealed outputs (age) of an environment",
-		Args:  cobra.NoArgs,
+		Long: `Server-generated credentials (the consumer key and secret of every application
+key) are never printed: wso2sync seals each one to the environment's
+recipients (spec.seal.recipients, the application's spec.sealTo and
+--seal-recipient) as an armored age file <application>.<keyType>.age in the
+environment's sealed output dir (spec.seal.outDir, default "sealed" beside
+wso2sync.yaml), with a public index.yaml of fingerprints. The directory is
+safe to commit; 'age -d -i KEY FILE' opens a file too.`,
+		Args: cobra.NoArgs,
 	}
-	_ = g
+	cmd.AddCommand(newSecretsListCmd(g), newSecretsOpenCmd(g), newSecretsResealCmd(g))
 	return cmd
 }
+
+func newSecretsListCmd(g *globals) *cobra.Command {
+	var f sealFlags
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List what is sealed (from the public index; no identity needed)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, s, err := loadSealer(cmd, g, &f)
+			if err != nil {
+				return err
+			}
+			ix, err := s.Store.ReadIndex()
+			if err != nil {
+				return secretsError(err)
+			}
+			if g.output == "json" {
+				type entry struct {
+					Application string     `json:"application"`
+					KeyType     string     `json:"keyType"`
+					KeyManager  string     `json:"keyManager"`
+					File        string     `json:"file"`
+					Fingerprint string     `json:"fingerprint"`
+					Recipients  []string   `json:"recipients"`
+					CreatedAt   time.Time  `json:"createdAt"`
+					RotatedAt   *time.Time `json:"rotatedAt,omitempty"`
+					SealedAt    time.Time  `json:"sealedAt"`
+					Rotating    *time.Time `json:"rotating,omitempty"`
+				}
+				out := struct {
+					Dir     string  `json:"dir"`
+					Entries []entry `json:"entries"`
+				}{Dir: s.Store.Dir, Entries: []entry{}}
+				for _, e := range ix.Entries {
+					j := entry{e.Application, e.KeyType, e.KeyManager, e.File, e.Fingerprint, e.Recipients, e.CreatedAt, nil, e.SealedAt, e.Rotating}
+					if !e.RotatedAt.IsZero() {
+						j.RotatedAt = &e.RotatedAt
+					}
+					out.Entries = append(out.Entries, j)
+				}
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			if len(ix.Entries) == 0 {
+				_, err := fmt.Fprintf(g.stdout, "nothing sealed in %s\n", s.Store.Dir)
+				return err
+			}
+			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "APPLICATION\tKEY TYPE\tKEY MANAGER\tFINGERPRINT\tRECIPIENTS\tCREATED\tROTATED\tFILE")
+			day := func(t time.Time) string {
+				if t.IsZero() {
+					return "-"
+				}
+				return t.UTC().Format("2006-01-02")
+			}
+			for _, e := range ix.Entries {
+				fp := e.Fingerprint
+				if e.Rotating != nil {
+					fp += " (rotation interrupted)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Application, e.KeyType, e.KeyManager, fp,
+					len(e.Recipients), day(e.CreatedAt), day(e.RotatedAt), e.File)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newSecretsOpenCmd(g *globals) *cobra.Command {
+	var (
+		f        sealFlags
+		keyType  string
+		keyMgr   string
+		field    string
+		jsonForm bool
+	)
+	cmd := &cobra.Command{
+		Use:   "open APPLICATION",
+		Short: "Decrypt an application's sealed key and print it (or one --field)",
+		Long: `open decrypts the sealed key of an application with --identity (or
+WSO2SYNC_AGE_IDENTITY) and prints its document (YAML; JSON with -o json), or
+only the value of --field (consumerSecret, consumerKey, tokenEndpoint, …)
+followed by a newline, for scripts:
+
+  export CLIENT_SECRET=$(wso2sync secrets open payments-web --field consumerSecret)
+
+This is the one command that prints a secret, and only when asked to.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, s, err := loadSealer(cmd, g, &f)
+			if err != nil {
+				return err
+			}
+			ix, err := s.Store.ReadIndex()
+			if err != nil {
+				return secretsError(err)
+			}
+			var match []secrets.IndexEntry
+			for _, e := range ix.Lookup(args[0], keyType) {
+				if keyMgr == "" || e.KeyManager == keyMgr {
+					match = append(match, e)
+				}
+			}
+			switch {
+			case len(match) == 0:
+				return &cliError{msg: fmt.Sprintf("nothing sealed for application %q%s in %s", args[0], keyTypeSuffix(keyType), s.Store.Dir),
+					hint: "'wso2sync secrets list' shows what is sealed", code: exitError}
+			case len(match) > 1:
+				var ks []string
+				for _, e := range match {
+					ks = append(ks, e.KeyType+"/"+e.KeyManager)
+				}
+				return &cliError{msg: fmt.Sprintf("application %q has %d sealed keys (%s)", args[0], len(match), strings.Join(ks, ", ")),
+					hint: "pick one with --key-type PRODUCTION|SANDBOX (and --key-manager NAME)", code: exitError}
+			}
+			ids, err := secrets.LoadIdentities(f.identityFile())
+			if err != nil {
+				return secretsError(err)
+			}
+			c, err := s.Store.OpenFile(match[0].File, ids)
+			if err != nil {
+				return secretsError(err)
+			}
+			if field != "" {
+				v, ok := c.Field(field)
+				if !ok {
+					return &cliError{msg: "unknown --field " + field, hint: "fields: " + strings.Join(secrets.Fields, ", "), code: exitError}
+				}
+				_, err := fmt.Fprintln(g.stdout, v.Reveal())
+				return err
+			}
+			pt, err := c.Plaintext()
+			if err != nil {
+				return err
+			}
+			if g.output == "json" || jsonForm {
+				var m map[string]any
+				if err := yamlToMap(pt, &m); err != nil {
+					return err
+				}
+				enc := json.NewEncoder(g.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(m)
+			}
+			_, err = g.stdout.Write(pt)
+			return err
+		},
+	}
+	f.addIdentity(cmd.Flags())
+	cmd.Flags().StringVar(&keyType, "key-type", "", "PRODUCTION or SANDBOX (needed when the application has both)")
+	cmd.Flags().StringVar(&keyMgr, "key-manager", "", "key manager name (needed when a key type has keys on two key managers)")
+	cmd.Flags().StringVar(&field, "field", "", "print only this field: "+strings.Join(secrets.Fields, ", "))
+	cmd.Flags().BoolVar(&jsonForm, "json", false, "print the document as JSON (as -o json)")
+	return cmd
+}
+
+func keyTypeSuffix(kt string) string {
+	if kt == "" {
+		return ""
+	}
+	return " (" + strings.ToUpper(kt) + ")"
+}
+
+func newSecretsResealCmd(g *globals) *cobra.Command {
+	var f sealFlags
+	cmd := &cobra.Command{
+		Use:   "reseal",
+		Short: "Re-encrypt every sealed file to the current recipients",
+		Long: `reseal opens every sealed file of the environment with --identity and encrypts
+it again to the recipients the manifests name now (spec.seal.recipients, each
+application's spec.sealTo, plus --seal-recipient), for example after adding
+or removing a person. Nothing is rewritten unless every file opens; each file
+is replaced atomically.
+
+A removed recipient can still open copies of the old files (in git history,
+for example): rotate the keys to really revoke access.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, s, err := loadSealer(cmd, g, &f)
+			if err != nil {
+				return err
+			}
+			ids, err := secrets.LoadIdentities(f.identityFile())
+			if err != nil {
+				return secretsError(err)
+			}
+			start := time.Now()
+			n, err := s.Store.Reseal(ids, s.RecipientsFor)
+			if err != nil {
+				return secretsError(err)
+			}
+			g.log.Debug("resealed", "dir", s.Store.Dir, "files", n, "duration", time.Since(start))
+			_, err = fmt.Fprintf(g.stdout, "resealed %d file(s) in %s\n", n, s.Store.Dir)
+			return err
+		},
+	}
+	f.addIdentity(cmd.Flags())
+	f.addRecipients(cmd.Flags())
+	return cmd
+}
+
+func yamlToMap(b []byte, m *map[string]any) error { return yaml.Unmarshal(b, m) }
