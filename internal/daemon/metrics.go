@@ -146,4 +146,3 @@ func (m *metrics) observe(p *PassStatus, now time.Time) {
 		}
 	}
 }
-
