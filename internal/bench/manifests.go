@@ -23,6 +23,9 @@ const KeyManagerName = "WSO2IS"
 // name), counting from the first.
 const ChangeEvery = 100
 
+// DocsPerFile is how many documents one manifest file holds.
+const DocsPerFile = 1000
+
 // changed reports whether object i is in the 1% change set.
 func changed(i int) bool { return i%ChangeEvery == 0 }
 
@@ -54,6 +57,23 @@ func WriteManifests(dir string, e *sim.Estate, o ManifestOptions) error {
 			return err
 		}
 		return f.Close()
+	}
+	// Several files per kind: the loader caps the YAML nodes of one file
+	// (internal/spec/node.go maxNodes = 100,000, about 8,000
+	// subscriptions), and real estates split their manifests too.
+	chunks := func(kind string, n int, doc func(w *bufio.Writer, i int)) error {
+		for lo := 0; lo < n || lo == 0; lo += DocsPerFile {
+			hi := min(lo+DocsPerFile, n)
+			err := write(fmt.Sprintf("%s-%03d.yaml", kind, lo/DocsPerFile+1), func(w *bufio.Writer) {
+				for i := lo; i < hi; i++ {
+					doc(w, i)
+				}
+			})
+			if err != nil || n == 0 {
+				return err
+			}
+		}
+		return nil
 	}
 	err := write("wso2sync.yaml", func(w *bufio.Writer) {
 		fmt.Fprintf(w, `apiVersion: wso2sync/v1alpha1
@@ -110,8 +130,9 @@ spec:
 	if err != nil {
 		return err
 	}
-	err = write("applications.yaml", func(w *bufio.Writer) {
-		for i, a := range e.Applications {
+	err = chunks("applications", len(e.Applications), func(w *bufio.Writer, i int) {
+		{
+			a := e.Applications[i]
 			desc := "bench application " + a.Name
 			if o.Change && changed(i) {
 				desc += " (changed)"
@@ -131,23 +152,28 @@ spec:
 	if err != nil {
 		return err
 	}
-	err = write("subscriptions.yaml", func(w *bufio.Writer) {
-		i := 0
-		for _, a := range e.Applications {
-			for _, s := range a.Subscriptions {
-				tier := s.Tier
-				if o.Change && changed(i) {
-					tier = "Gold"
-				}
-				fmt.Fprintf(w, `---
+	type subRef struct {
+		app string
+		sub sim.SubSeed
+	}
+	var subs []subRef
+	for _, a := range e.Applications {
+		for _, s := range a.Subscriptions {
+			subs = append(subs, subRef{a.Name, s})
+		}
+	}
+	err = chunks("subscriptions", len(subs), func(w *bufio.Writer, i int) {
+		app, s := subs[i].app, subs[i].sub
+		tier := s.Tier
+		if o.Change && changed(i) {
+			tier = "Gold"
+		}
+		fmt.Fprintf(w, `---
 apiVersion: wso2sync/v1alpha1
 kind: Subscription
 metadata: {name: %s--%s}
 spec: {application: %s, api: {name: %s, version: %s}, throttlingPolicy: %s}
-`, a.Name, s.API, a.Name, s.API, s.Version, tier)
-				i++
-			}
-		}
+`, app, s.API, app, s.API, s.Version, tier)
 	})
 	if err != nil {
 		return err
@@ -158,8 +184,9 @@ spec: {application: %s, api: {name: %s, version: %s}, throttlingPolicy: %s}
 			roles[u] = append(roles[u], r.DisplayName)
 		}
 	}
-	err = write("users.yaml", func(w *bufio.Writer) {
-		for i, u := range e.Users {
+	err = chunks("users", len(e.Users), func(w *bufio.Writer, i int) {
+		{
+			u := e.Users[i]
 			family := u.FamilyName
 			if o.Change && changed(i) {
 				family += "-changed"

@@ -222,7 +222,7 @@ func pass(ctx context.Context, envDir string, po providers.Options, concurrency 
 	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: envDir, Providers: po})
 	if err != nil {
 		if p != nil && len(p.Diagnostics) > 0 {
-			return t, fmt.Errorf("%w: %v", err, p.Diagnostics)
+			return t, fmt.Errorf("%w: %v", err, p.Diagnostics[:min(len(p.Diagnostics), 3)])
 		}
 		return t, err
 	}
