@@ -23,8 +23,8 @@ func (s staticSource) Sync(context.Context) (string, Revision, error) {
 	return s.dir, Revision{Source: "dir", URL: s.dir, Time: time.Now()}, nil
 }
 func (s staticSource) Watch(ctx context.Context, _ func(string)) error { <-ctx.Done(); return nil }
-func (staticSource) StateDir() string                                 { return "" }
-func (s staticSource) Describe() Revision                             { return Revision{Source: "dir", URL: s.dir} }
+func (staticSource) StateDir() string                                  { return "" }
+func (s staticSource) Describe() Revision                              { return Revision{Source: "dir", URL: s.dir} }
 
 // recorder is a PassFunc that records its requests and returns what the
 // test sets.
@@ -214,7 +214,7 @@ func TestStatusReadinessAndBackoff(t *testing.T) {
 	rec.set(PassResult{Mode: "enforce", Plan: PlanSummary{Create: 1, NoOp: 3},
 		Applied: map[string]map[string]int{"Application": {"create": 1}},
 		Drift:   map[string]int{"Application": 1}, Unmanaged: []ObjectRef{{"Application", "legacy"}},
-		Calls:   []CallCount{{"apim", "200", 7}, {"is", "201", 1}}, Retries: 2,
+		Calls: []CallCount{{"apim", "200", 7}, {"is", "201", 1}}, Retries: 2,
 		Concurrency:  map[string]int{"apim": 8, "is": 8},
 		Certificates: []Certificate{{"backend", time.Now().Add(48 * time.Hour)}}}, nil)
 	d, base := startDaemon(t, Options{Source: staticSource{t.TempDir()}, Pass: rec.pass, Version: "test",

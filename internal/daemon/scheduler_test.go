@@ -56,8 +56,8 @@ type harness struct {
 	t      *testing.T
 	clock  *fakeClock
 	s      *Scheduler
-	starts chan string    // a pass began, with its reason
-	finish chan Outcome   // the test ends the running pass
+	starts chan string  // a pass began, with its reason
+	finish chan Outcome // the test ends the running pass
 	cancel func()
 	done   chan struct{}
 	mu     sync.Mutex

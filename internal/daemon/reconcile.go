@@ -1,0 +1,306 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/providers/transport"
+	"github.com/wso2sync/wso2sync/internal/reconcile"
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// ReconcileOptions configure the pass that `wso2sync run` uses.
+type ReconcileOptions struct {
+	// APIMURL and ISURL override the environment's URLs.
+	APIMURL, ISURL string
+	// Providers is the base of the providers' options (transport tuning,
+	// Resolve, OnSecret); Counter and Logger are set per pass.
+	Providers providers.Options
+	// Concurrency bounds the writes in flight inside one level.
+	Concurrency int
+	UserAgent   string
+}
+
+// Reconcile returns the PassFunc over internal/reconcile, the same pass
+// `wso2sync plan` and `wso2sync apply --auto-approve` run: load and
+// validate (invalid manifests: Invalid, nothing applied), read the live
+// state, plan, and in enforce mode take the environment's lock, resolve
+// what an interrupted run left, check the prune guard and apply, with the
+// journal and inventory in the request's state directory.
+func Reconcile(o ReconcileOptions) PassFunc {
+	return func(ctx context.Context, req PassRequest) (res PassResult, err error) {
+		log := req.Log
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		counter := &transport.Counter{}
+		calls := &callCounter{}
+		po := o.Providers
+		po.Counter = counter
+		// The transport logs every request at debug level with its server
+		// and status; counting those records gives calls by server.
+		po.Logger = slog.New(&countingHandler{inner: log.Handler(), calls: calls})
+		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL,
+			Providers: po, Logger: log, UserAgent: o.UserAgent})
+		if p != nil && p.State != nil {
+			res.WatchDirs = outside(req.Dir, p.State.Files)
+		}
+		var le *reconcile.LoadError
+		if errors.As(err, &le) {
+			for _, d := range le.Diagnostics.Errors() {
+				res.Errors = append(res.Errors, d.String())
+			}
+			return res, Invalid(err)
+		}
+		if err != nil {
+			return res, err
+		}
+		defer func() {
+			res.Calls = calls.list()
+			res.Retries = counter.Snapshot().Retries
+			res.Concurrency = map[string]int{
+				"apim": p.Providers.APIM.Transport().Limiter().Current(),
+				"is":   p.Providers.IS.Transport().Limiter().Current(),
+			}
+		}()
+		env := p.State.Environment
+		mode := cmpOr(req.Mode, string(env.Spec.Mode), string(spec.ModeDryRun))
+		res.Mode = mode
+		res.Certificates = certificates(p.State)
+		for _, d := range p.Diagnostics {
+			if d.Severity != spec.SeverityError {
+				res.Warnings = append(res.Warnings, d.String())
+			}
+		}
+		stateDir := cmpOr(req.StateDir, apply.StateDir(req.Dir))
+		enforce := mode == string(spec.ModeEnforce)
+
+		var j *apply.Journal
+		if enforce {
+			lock, err := apply.Acquire(stateDir, "run")
+			if err != nil {
+				return res, err
+			}
+			defer lock.Release()
+			if st := lock.Stale(); st != nil {
+				log.Warn("took over a stale lock", "pid", st.PID, "host", st.Host, "command", st.Command)
+			}
+			if j, err = apply.OpenJournal(stateDir, apply.JournalOptions{}); err != nil {
+				return res, err
+			}
+			defer j.Close()
+		}
+		inv, err := apply.LoadInventory(stateDir, p.State.Name)
+		if err != nil {
+			return res, err
+		}
+		if enforce {
+			rec, err := apply.Resolve(ctx, j, inv, p.Resolver())
+			if err != nil {
+				return res, err
+			}
+			if !rec.Empty() {
+				log.Info("recovered an interrupted run", "report", rec.Report())
+			}
+		}
+		plan, err := p.Compute(ctx, inv.OwnedFunc())
+		if err != nil {
+			return res, err
+		}
+		summarise(&res, plan)
+		if !enforce || !plan.HasChanges() {
+			return res, nil
+		}
+		desired := 0
+		for _, n := range p.State.Count() {
+			desired += n
+		}
+		if _, err := apply.CheckDeletes(apply.Deletes(plan), desired, env.Spec.Prune.MaxDeletes, 0); err != nil {
+			return res, err
+		}
+		r := p.Apply(ctx, plan, reconcile.ApplyOptions{Concurrency: o.Concurrency, Journal: j, Inventory: inv,
+			Progress: func(e apply.Event) {
+				if e.Type == apply.EventStart {
+					log.Debug("step", "event", string(e.Type), "object", e.Ref.String(), "action", string(e.Action))
+					return
+				}
+				log.Info("step", "event", string(e.Type), "object", e.Ref.String(), "action", string(e.Action),
+					"message", e.Message, "elapsed", e.Elapsed)
+			}})
+		res.Applied = map[string]map[string]int{}
+		for _, s := range r.Applied {
+			k := string(s.Ref.Kind)
+			if res.Applied[k] == nil {
+				res.Applied[k] = map[string]int{}
+			}
+			res.Applied[k][string(s.Action)]++
+		}
+		for _, s := range r.Failed {
+			res.Errors = append(res.Errors, fmt.Sprintf("%s: %s failed: %s", s.Ref, s.Action, s.Message))
+		}
+		for _, s := range r.NotAttempted {
+			res.Errors = append(res.Errors, fmt.Sprintf("%s: %s not attempted: %s", s.Ref, s.Action, s.Message))
+		}
+		if r.Err != nil {
+			res.Errors = append(res.Errors, r.Err.Error())
+		}
+		if len(r.Failed) > 0 || r.Interrupted || r.Err != nil {
+			if err := ctx.Err(); err != nil && r.Interrupted {
+				return res, fmt.Errorf("%s: %w", r.Summary(), err)
+			}
+			return res, errors.New(r.Summary())
+		}
+		return res, nil
+	}
+}
+
+func summarise(res *PassResult, plan *diff.Plan) {
+	s := plan.Summary
+	res.Plan = PlanSummary{Create: s.Create, Update: s.Update, Replace: s.Replace, Delete: s.Delete, NoOp: s.NoOp}
+	for _, c := range plan.Changes {
+		if c.Action == diff.NoOp {
+			continue
+		}
+		if res.Drift == nil {
+			res.Drift = map[string]int{}
+		}
+		res.Drift[string(c.Kind)]++
+	}
+	for _, u := range plan.Unmanaged {
+		res.Unmanaged = append(res.Unmanaged, ObjectRef{Kind: string(u.Kind), Name: u.Name})
+	}
+	res.Warnings = append(res.Warnings, plan.Warnings...)
+}
+
+// certificates are the expiries of the certificates whose PEM the
+// manifests hold (inline or in a file).
+func certificates(st *spec.State) []Certificate {
+	var out []Certificate
+	for _, c := range st.Certificates {
+		data := []byte(c.Spec.Source.PEM)
+		if f := c.Spec.Source.File; f != "" {
+			b, err := os.ReadFile(c.ResolvePath("spec.source.file", f))
+			if err != nil {
+				continue
+			}
+			data = b
+		}
+		if len(data) == 0 {
+			continue
+		}
+		certs, err := spec.ParseCertsPEM(data)
+		if err != nil || len(certs) == 0 {
+			continue
+		}
+		out = append(out, Certificate{Name: c.Metadata.Name, NotAfter: certs[0].NotAfter.UTC()})
+	}
+	return out
+}
+
+// outside returns the folders of files that are not under dir (bases an
+// environment includes).
+func outside(dir string, files []string) []string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range files {
+		d, err := filepath.Abs(filepath.Dir(f))
+		if err != nil || seen[d] {
+			continue
+		}
+		seen[d] = true
+		if rel, err := filepath.Rel(abs, d); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// callCounter counts API calls by server and status.
+type callCounter struct {
+	mu sync.Mutex
+	m  map[[2]string]int64
+}
+
+func (c *callCounter) add(server, status string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[[2]string]int64{}
+	}
+	c.m[[2]string{server, status}]++
+}
+
+func (c *callCounter) list() []CallCount {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]CallCount, 0, len(c.m))
+	for k, n := range c.m {
+		out = append(out, CallCount{Server: k[0], Status: k[1], Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Server != out[j].Server {
+			return out[i].Server < out[j].Server
+		}
+		return out[i].Status < out[j].Status
+	})
+	return out
+}
+
+// countingHandler counts the transport's "http request" debug records and
+// passes on what the inner handler wants.
+type countingHandler struct {
+	inner slog.Handler
+	calls *callCounter
+}
+
+func (h *countingHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelDebug || h.inner.Enabled(ctx, l)
+}
+
+func (h *countingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "http request" {
+		var server, status string
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "server":
+				server = a.Value.String()
+			case "status":
+				if a.Value.Kind() == slog.KindInt64 {
+					status = strconv.FormatInt(a.Value.Int64(), 10)
+				}
+			}
+			return true
+		})
+		if server != "" {
+			h.calls.add(server, cmpOr(status, "0"))
+		}
+	}
+	if !h.inner.Enabled(ctx, r.Level) {
+		return nil
+	}
+	return h.inner.Handle(ctx, r)
+}
+
+func (h *countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &countingHandler{inner: h.inner.WithAttrs(as), calls: h.calls}
+}
+
+func (h *countingHandler) WithGroup(name string) slog.Handler {
+	return &countingHandler{inner: h.inner.WithGroup(name), calls: h.calls}
+}
