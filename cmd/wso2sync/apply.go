@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
-	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
 // Modes of apply (spec.mode of the environment is the default).
@@ -29,6 +27,9 @@ type applyFlags struct {
 	planFile     string
 	allowDeletes int
 	concurrency  int
+	seal         sealFlags
+	// rotate lists keys to rotate in this run (wso2sync rotate).
+	rotate []reconcile.RotateRequest
 }
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -68,14 +69,17 @@ was refused.`,
 	fl.IntVar(&f.concurrency, "concurrency", apply.DefaultConcurrency, "writes in flight at once inside one level")
 	fl.StringVar(&f.format, "format", "text", "view of the plan on stdout: text or markdown (--output json for JSON)")
 	fl.StringVar(&f.markdown, "markdown", "", "also write the Markdown view of the plan to this file")
+	f.seal.addRecipients(fl)
+	f.seal.addIdentity(fl)
 	return cmd
 }
 
 func runApply(ctx context.Context, g *globals, f applyFlags) error {
-	p, err := loadPass(ctx, g)
+	p, so, err := loadSealedPass(ctx, g, &f.seal)
 	if err != nil {
 		return err
 	}
+	so.Rotate = f.rotate
 	env := p.State.Environment
 	mode := f.mode
 	if mode == "" {
@@ -91,7 +95,7 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 		if err != nil {
 			return err
 		}
-		plan, err := computePlan(ctx, p, inv)
+		plan, err := computeSealedPlan(ctx, p, inv, so)
 		if err != nil {
 			return err
 		}
@@ -131,7 +135,7 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 		fmt.Fprintln(g.stderr, rec.Report())
 	}
 
-	plan, err := computePlan(ctx, p, inv)
+	plan, err := computeSealedPlan(ctx, p, inv, so)
 	if err != nil {
 		return err
 	}
@@ -170,15 +174,15 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 	}
 
 	start := time.Now()
-	res := p.Apply(ctx, plan, reconcile.ApplyOptions{Concurrency: f.concurrency, Journal: j, Inventory: inv,
-		Progress: progress(g)})
+	res := p.ApplySealed(ctx, plan, reconcile.ApplyOptions{Concurrency: f.concurrency, Journal: j, Inventory: inv,
+		Progress: progress(g)}, so)
 	out := g.stdout
 	if g.output == "json" {
 		out = g.stderr
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "%s (%s, %s)\n", res.Report(), callSummary(p), time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(out, "sealed outputs would go to %s (sealing comes with the secrets issue; consumer secrets were neither printed nor stored)\n", sealDir(env))
+	fmt.Fprintln(out, sealSummary(so))
 	if code := res.ExitCode(); code != 0 {
 		return &cliError{code: code, reported: true}
 	}
@@ -221,16 +225,6 @@ func progress(g *globals) func(apply.Event) {
 		g.log.Info("step", "event", string(e.Type), "object", e.Ref.String(), "action", string(e.Action),
 			"message", e.Message, "elapsed", e.Elapsed)
 	}
-}
-
-// sealDir is where the sealed outputs of the environment go: spec.seal.outDir
-// (relative to the file that sets it), by default sealed/<environment>.
-func sealDir(env *spec.Environment) string {
-	d := env.Spec.Seal.OutDir
-	if d == "" || d == "sealed" {
-		return filepath.Join("sealed", env.Metadata.Name)
-	}
-	return env.ResolvePath("spec.seal.outDir", d)
 }
 
 func stateError(err error, hint string) error {

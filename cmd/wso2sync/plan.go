@@ -8,8 +8,9 @@ import (
 
 func newPlanCmd(g *globals) *cobra.Command {
 	var (
-		f   planFlags
-		out string
+		f    planFlags
+		out  string
+		seal sealFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "plan",
@@ -32,7 +33,7 @@ Exit status: 0 no changes, 2 changes present, 1 error (as terraform plan
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := loadPass(ctx, g)
+			p, so, err := loadSealedPass(ctx, g, &seal)
 			if err != nil {
 				return err
 			}
@@ -40,7 +41,7 @@ Exit status: 0 no changes, 2 changes present, 1 error (as terraform plan
 			if err != nil {
 				return err
 			}
-			plan, err := computePlan(ctx, p, inv)
+			plan, err := computeSealedPlan(ctx, p, inv, so)
 			if err != nil {
 				return err
 			}
@@ -65,5 +66,7 @@ Exit status: 0 no changes, 2 changes present, 1 error (as terraform plan
 	fl.StringVar(&out, "out", "", "save the plan (with the live state's hash) to this file for 'apply --plan'")
 	fl.StringVar(&f.format, "format", "text", "view of the plan on stdout: text or markdown (--output json for JSON)")
 	fl.StringVar(&f.markdown, "markdown", "", "also write the Markdown view (a PR comment) to this file")
+	seal.addRecipients(fl)
+	seal.addIdentity(fl)
 	return cmd
 }

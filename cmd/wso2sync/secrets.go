@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,6 +15,10 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/reconcile"
 	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
@@ -293,3 +300,57 @@ for example): rotate the keys to really revoke access.`,
 }
 
 func yamlToMap(b []byte, m *map[string]any) error { return yaml.Unmarshal(b, m) }
+
+// loadSealedPass is loadPass with the secrets wiring: sealed inputs open
+// with --identity, and every consumer secret the providers see goes to the
+// sealer (in memory until an enforcing apply seals it).
+func loadSealedPass(ctx context.Context, g *globals, f *sealFlags) (*reconcile.Pass, *reconcile.SecretOptions, error) {
+	sealer := &secrets.Sealer{}
+	abs, _ := filepath.Abs(g.envDir)
+	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: g.envDir, APIMURL: g.apimURL, ISURL: g.isURL,
+		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version,
+		Trust: reconcile.TrustOptions{Root: g.trustRoot},
+		Providers: providers.Options{
+			Resolve:  providers.FromSecrets(secrets.NewResolver(f.resolverOptions(abs))),
+			OnSecret: sealer.Capture,
+		}})
+	var le *reconcile.LoadError
+	if errors.As(err, &le) {
+		for _, d := range le.Diagnostics {
+			fmt.Fprintln(g.stderr, d)
+		}
+		return nil, nil, &cliError{msg: le.Error(), hint: "run 'wso2sync validate --env " + g.envDir + "' for details", code: exitError}
+	}
+	if err != nil {
+		return nil, nil, providerError(err)
+	}
+	if err := sealer.Configure(p.State, secrets.SealerOptions{Recipients: f.runRecipients(), APIMURL: g.apimURL}); err != nil {
+		return nil, nil, secretsError(err)
+	}
+	return p, &reconcile.SecretOptions{Sealer: sealer}, nil
+}
+
+// computeSealedPlan is computePlan plus the secret changes (drift against
+// the sealed index, rotations).
+func computeSealedPlan(ctx context.Context, p *reconcile.Pass, inv *apply.Inventory, so *reconcile.SecretOptions) (*diff.Plan, error) {
+	plan, err := computePlan(ctx, p, inv)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.PlanSecrets(plan, so); err != nil {
+		return nil, secretsError(err)
+	}
+	return plan, nil
+}
+
+// sealSummary is the line apply ends with about sealed outputs.
+func sealSummary(so *reconcile.SecretOptions) string {
+	if !so.Sealing() {
+		return "consumer secrets were not sealed: no seal recipients (set spec.seal.recipients or pass --seal-recipient age1…); they were neither printed nor stored"
+	}
+	ix, err := so.Sealer.Store.ReadIndex()
+	if err != nil {
+		return "sealed outputs: " + err.Error()
+	}
+	return fmt.Sprintf("sealed outputs: %d key(s) in %s", len(ix.Entries), so.Sealer.Store.Dir)
+}

@@ -38,6 +38,9 @@ const (
 	Replace Action = "replace"
 	Delete  Action = "delete"
 	NoOp    Action = "noop"
+	// Rotate renews a server-generated secret (an application key's
+	// consumer secret); added by the secrets wiring, never by Compute.
+	Rotate Action = "rotate"
 )
 
 // Plan is the difference between the manifests and the live estate, as
@@ -64,6 +67,7 @@ type Plan struct {
 // Summary counts Changes by action.
 type Summary struct {
 	Create, Update, Replace, Delete, NoOp int
+	Rotate                                int
 }
 
 // Change is what happens to one object.

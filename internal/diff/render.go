@@ -57,6 +57,8 @@ func marker(a Action) string {
 		return "-/+"
 	case Delete:
 		return "-"
+	case Rotate:
+		return "±"
 	}
 	return " "
 }
@@ -72,6 +74,8 @@ func label(a Action) string {
 		return "replace"
 	case Delete:
 		return "delete"
+	case Rotate:
+		return "rotate secret"
 	}
 	return "no change"
 }
@@ -102,6 +106,9 @@ func (p *Plan) SummaryLine() string {
 		return "No changes. The live estate matches the manifests."
 	}
 	s := p.Summary
+	if s.Rotate > 0 {
+		return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete, %d to rotate.", s.Create, s.Update, s.Replace, s.Delete, s.Rotate)
+	}
 	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", s.Create, s.Update, s.Replace, s.Delete)
 }
 

@@ -27,6 +27,7 @@ type jsonSummary struct {
 	Replace int `json:"replace"`
 	Delete  int `json:"delete"`
 	NoOp    int `json:"noop"`
+	Rotate  int `json:"rotate,omitempty"`
 }
 
 type jsonChange struct {

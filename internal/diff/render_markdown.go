@@ -71,7 +71,7 @@ func RenderMarkdown(w io.Writer, p *Plan, opts RenderOptions) error {
 // + (green), - (red) and ! (changed).
 func mdChange(c Change, opts RenderOptions) []string {
 	head := fmt.Sprintf("%s (%s)", c.Name, label(c.Action))
-	if c.Action == Replace || c.Action == Delete {
+	if c.Action == Replace || c.Action == Delete || c.Action == Rotate {
 		head = fmt.Sprintf("%s (%s: %s)", c.Name, label(c.Action), c.Reason)
 	}
 	if where := opts.where(c.Source); where != "" {

@@ -90,7 +90,7 @@ func (t *textWriter) comment(s string) string {
 
 func (t *textWriter) change(c Change) {
 	head := fmt.Sprintf("%s: %s", c.Name, label(c.Action))
-	if c.Action == Replace || c.Action == Delete {
+	if c.Action == Replace || c.Action == Delete || c.Action == Rotate {
 		head += " (" + c.Reason + ")"
 	}
 	t.linef("  %s %s%s", t.paint(actionColor(c.Action), marker(c.Action)), head, t.comment(t.opts.where(c.Source)))

@@ -407,6 +407,26 @@ func (s *Store) MarkRotating(k KeyID) error {
 	return s.writeIndex(ix)
 }
 
+// ClearRotating removes the rotating mark of a key (a rotation that did
+// not happen).
+func (s *Store) ClearRotating(k KeyID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ix, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	e := ix.Find(k)
+	if e == nil || e.Rotating == nil {
+		return nil
+	}
+	e.Rotating = nil
+	if e.Fingerprint == "" {
+		ix.Entries = slices.DeleteFunc(ix.Entries, func(x IndexEntry) bool { return x.Key() == k })
+	}
+	return s.writeIndex(ix)
+}
+
 // Open decrypts the sealed file of one key.
 func (s *Store) Open(k KeyID, ids Identities) (Credential, error) {
 	ix, err := s.ReadIndex()

@@ -44,40 +44,62 @@ type SealerOptions struct {
 	APIMURL string
 }
 
-// NewSealer builds the sealer of a loaded environment. It fails on a bad
-// recipient (naming it by its first characters); having no recipient at all
-// is an error only when something is sealed.
+// NewSealer builds the sealer of a loaded environment (see Configure).
 func NewSealer(st *spec.State, o SealerOptions) (*Sealer, error) {
+	s := &Sealer{}
+	if err := s.Configure(st, o); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Configure binds a Sealer to a loaded environment. A zero Sealer can
+// Capture before it is configured (the providers are opened with the hook
+// before the manifests are known to the caller). It fails on a bad
+// recipient (naming it by its first characters); having no recipient at
+// all is an error only when something is sealed.
+func (s *Sealer) Configure(st *spec.State, o SealerOptions) error {
 	if st == nil || st.Environment == nil {
-		return nil, &Error{Msg: "no environment loaded"}
+		return &Error{Msg: "no environment loaded"}
 	}
 	env := st.Environment
 	rs, err := ParseRecipients(env.Spec.Seal.Recipients, o.Recipients)
 	if err != nil {
-		return nil, &Error{Msg: err.Error(), Hint: "seal recipients are age1… or ssh-ed25519/ssh-rsa public keys (spec.seal.recipients in " + env.Source.File + ", --seal-recipient, " + EnvRecipients + ")"}
+		return &Error{Msg: err.Error(), Hint: "seal recipients are age1… or ssh-ed25519/ssh-rsa public keys (spec.seal.recipients in " + env.Source.File + ", --seal-recipient, " + EnvRecipients + ")"}
 	}
-	s := &Sealer{
-		Store:    NewStore(OutDir(st.Dir, st.Name, env.ResolvePath("spec.seal.outDir", env.Spec.Seal.OutDir))),
-		env:      rs,
-		apps:     map[string]RecipientSet{},
-		apimURL:  cmpOr(o.APIMURL, env.Spec.APIM.URL),
-		kms:      map[string]string{},
-		captured: map[KeyID]captured{},
-	}
+	apps := map[string]RecipientSet{}
 	for _, a := range st.Applications {
 		if len(a.Spec.SealTo) == 0 {
 			continue
 		}
 		ars, err := ParseRecipients(a.Spec.SealTo)
 		if err != nil {
-			return nil, &Error{Msg: "application " + a.Metadata.Name + ": " + err.Error(), Hint: "spec.sealTo takes age1… or SSH public keys"}
+			return &Error{Msg: "application " + a.Metadata.Name + ": " + err.Error(), Hint: "spec.sealTo takes age1… or SSH public keys"}
 		}
-		s.apps[strings.ToLower(a.Metadata.Name)] = ars
+		apps[strings.ToLower(a.Metadata.Name)] = ars
 	}
+	kms := map[string]string{}
 	for _, km := range st.KeyManagers {
-		s.kms[km.Metadata.Name] = cmpOr(km.Spec.DisplayTokenEndpoint, km.Spec.TokenEndpoint)
+		kms[km.Metadata.Name] = cmpOr(km.Spec.DisplayTokenEndpoint, km.Spec.TokenEndpoint)
 	}
-	return s, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Store = NewStore(OutDir(st.Dir, st.Name, env.ResolvePath("spec.seal.outDir", env.Spec.Seal.OutDir)))
+	s.env, s.apps, s.kms = rs, apps, kms
+	s.apimURL = cmpOr(o.APIMURL, env.Spec.APIM.URL)
+	return nil
+}
+
+// HasRecipients reports whether anything can be sealed: the environment
+// or the run names recipients (an application's sealTo alone does not
+// make an environment seal).
+func (s *Sealer) HasRecipients() bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Store != nil && len(s.env) > 0
 }
 
 func cmpOr(a, b string) string {
@@ -121,6 +143,9 @@ func (s *Sealer) Capture(app, keyType, keyManager, consumerKey, consumerSecret s
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.captured == nil {
+		s.captured = map[KeyID]captured{}
+	}
 	s.captured[KeyID{app, strings.ToUpper(keyType), keyManager}] = captured{consumerKey, NewValue(consumerSecret), time.Now()}
 }
 

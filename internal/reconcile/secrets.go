@@ -1,0 +1,278 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/secrets"
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// SecretOptions are the secrets side of a pass (issue 7): the sealer whose
+// Capture is the providers' OnSecret hook, and the keys asked to rotate.
+type SecretOptions struct {
+	Sealer *secrets.Sealer
+	// Rotate asks for the rotation of keys now (wso2sync rotate).
+	Rotate []RotateRequest
+	// Now is the clock of rotation schedules (tests); default time.Now.
+	Now func() time.Time
+}
+
+// RotateRequest names the keys of an application to rotate; KeyType ""
+// means every key type.
+type RotateRequest struct{ Application, KeyType string }
+
+// sealField is the plan field of a sealed consumer secret.
+func sealField(keyType, km string) string {
+	return "spec.keys[" + keyType + "/" + km + "].consumerSecret (sealed)"
+}
+
+// Sealing reports whether the pass can seal (it has recipients).
+func (o *SecretOptions) Sealing() bool {
+	return o != nil && o.Sealer != nil && o.Sealer.HasRecipients()
+}
+
+// PlanSecrets adds the secret changes to a computed plan, when the pass can
+// seal:
+//
+//   - a key whose live secret is not the sealed one (never sealed, changed
+//     out of band, or left by an interrupted rotation) is an update of the
+//     field "consumerSecret (sealed)", fingerprints only; with secretDrift
+//     rotate an out-of-band change is a rotation instead, with report it is
+//     a plan warning only. An interrupted rotation is always re-sealed: the
+//     live value is the one clients now need.
+//   - a key due for rotation (spec.keys[].rotate.every since it was last
+//     created or rotated) or asked to rotate is a Rotate change (± rotate).
+//
+// Keys that are created or replaced in the same plan are sealed by their
+// own step.
+func (p *Pass) PlanSecrets(plan *diff.Plan, o *SecretOptions) error {
+	if !o.Sealing() || p.Live == nil {
+		return nil
+	}
+	ix, err := o.Sealer.Store.ReadIndex()
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if o.Now != nil {
+		now = o.Now()
+	}
+	policy := cmpOr(p.State.Environment.Spec.Seal.SecretDrift, spec.SecretDriftReseal)
+	for i := range plan.Changes {
+		c := &plan.Changes[i]
+		if c.Kind != diff.KindApplicationKey || (c.Action != diff.NoOp && c.Action != diff.Update) {
+			continue
+		}
+		app, keyType, km, ok := splitKeyName(c.Name)
+		if !ok {
+			continue
+		}
+		lk := p.liveKey(app, keyType, km)
+		dk := p.desiredKey(app, keyType, km)
+		if lk == nil || dk == nil || lk.SecretFingerprint == "" {
+			continue
+		}
+		kid := secrets.KeyID{Application: app, KeyType: keyType, KeyManager: km}
+		e := ix.Find(kid)
+		sealed := ""
+		if e != nil {
+			sealed = e.Fingerprint
+		}
+		rotating := e != nil && e.Rotating != nil
+		drift := sealed != lk.SecretFingerprint
+		reason := ""
+		switch {
+		case rotating:
+			reason = "an interrupted rotation left a new live secret: re-seal it"
+		case drift && sealed == "":
+			reason = "the live secret is not sealed yet"
+		case drift && policy == spec.SecretDriftReport:
+			plan.Warnings = append(plan.Warnings, fmt.Sprintf("secret drift: %s: the live secret (%s) is not the sealed one (%s); secretDrift: report leaves it", c.Name, lk.SecretFingerprint, sealed))
+		case drift && policy == spec.SecretDriftRotate:
+			toRotate(c, "secret drift (changed out of band), secretDrift: rotate")
+			continue
+		case drift:
+			reason = "secret drift: the live secret changed out of band; the live value wins (secretDrift: reseal)"
+		}
+		if reason != "" {
+			c.Action = diff.Update
+			c.Reason = joinReason(c.Reason, reason)
+			c.Sensitive = true
+			c.Fields = append(c.Fields, diff.FieldDiff{Path: sealField(keyType, km), Before: diff.Redacted(sealed),
+				After: diff.Redacted(lk.SecretFingerprint), Sensitive: true, Source: c.Source})
+			continue
+		}
+		if why := rotationDue(dk, e, o.Rotate, app, keyType, now); why != "" && lk.Spec.Mode != spec.KeyModeMap {
+			toRotate(c, why)
+		}
+	}
+	plan.Summary = summarise(plan)
+	return nil
+}
+
+func toRotate(c *diff.Change, why string) {
+	c.Action = diff.Rotate
+	c.Reason = joinReason(c.Reason, why)
+	c.Sensitive = true
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// rotationDue says why a key must rotate now ("" if it need not).
+func rotationDue(dk *spec.ApplicationKey, e *secrets.IndexEntry, reqs []RotateRequest, app, keyType string, now time.Time) string {
+	for _, r := range reqs {
+		if strings.EqualFold(r.Application, app) && (r.KeyType == "" || strings.EqualFold(r.KeyType, keyType)) {
+			return "rotation requested (wso2sync rotate)"
+		}
+	}
+	if dk.Rotate == nil || e == nil {
+		return ""
+	}
+	every, err := dk.Rotate.Interval()
+	if err != nil {
+		return ""
+	}
+	last := e.CreatedAt
+	if e.RotatedAt.After(last) {
+		last = e.RotatedAt
+	}
+	if !last.IsZero() && now.Sub(last) >= every {
+		return fmt.Sprintf("rotation due (every %s; last %s)", dk.Rotate.Every, last.UTC().Format(time.DateOnly))
+	}
+	return ""
+}
+
+func summarise(p *diff.Plan) diff.Summary {
+	var s diff.Summary
+	for _, c := range p.Changes {
+		switch c.Action {
+		case diff.Create:
+			s.Create++
+		case diff.Update:
+			s.Update++
+		case diff.Replace:
+			s.Replace++
+		case diff.Delete:
+			s.Delete++
+		case diff.Rotate:
+			s.Rotate++
+		case diff.NoOp:
+			s.NoOp++
+		}
+	}
+	return s
+}
+
+// ApplySealed is Apply with the secrets wiring: every key step seals the
+// secret it produced before it reports success (a failed seal fails the
+// step, and so the run), seal-only changes re-seal the live value, and
+// Rotate changes rotate the secret on the server and seal the new one.
+func (p *Pass) ApplySealed(ctx context.Context, plan *diff.Plan, o ApplyOptions, so *SecretOptions) *apply.Result {
+	steps := apply.Steps(plan, func(c diff.Change) func(context.Context) error {
+		if c.Kind != diff.KindApplicationKey || c.Action == diff.Delete {
+			return p.Do(c)
+		}
+		return func(ctx context.Context) error { return p.keySealed(ctx, c, so) }
+	})
+	return apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
+		Inventory: o.Inventory, Progress: o.Progress})
+}
+
+func (p *Pass) keySealed(ctx context.Context, c diff.Change, so *SecretOptions) error {
+	app, keyType, km, ok := splitKeyName(c.Name)
+	if !ok {
+		return fmt.Errorf("ApplicationKey %s: malformed name", c.Name)
+	}
+	kid := secrets.KeyID{Application: app, KeyType: keyType, KeyManager: km}
+	// The server-side part of the change, without the sealed field.
+	rest := c
+	rest.Fields = slices.DeleteFunc(slices.Clone(c.Fields), func(f diff.FieldDiff) bool { return f.Path == sealField(keyType, km) })
+	switch {
+	case c.Action == diff.Rotate:
+		if len(rest.Fields) > 0 {
+			rest.Action = diff.Update
+			if err := p.key(ctx, rest); err != nil {
+				return err
+			}
+		}
+		return p.rotate(ctx, kid, so)
+	case c.Action == diff.Update && len(rest.Fields) == 0:
+		// Seal only: the live value was captured when the key was read.
+	default:
+		if so.Sealing() {
+			// Forget what the read captured: only this step's secret counts.
+			so.Sealer.Forget(kid)
+		}
+		if err := p.key(ctx, rest); err != nil {
+			return err
+		}
+	}
+	if !so.Sealing() {
+		return nil
+	}
+	if c.Action == diff.Update && len(rest.Fields) > 0 && so.Sealer.Captured(kid) == "" {
+		return nil // an update that returned no secret: nothing new to seal
+	}
+	return p.seal(kid, false, so)
+}
+
+func (p *Pass) seal(kid secrets.KeyID, rotated bool, so *SecretOptions) error {
+	var grants []string
+	if dk := p.desiredKey(kid.Application, kid.KeyType, kid.KeyManager); dk != nil {
+		grants = dk.GrantTypes
+	}
+	e, err := so.Sealer.Seal(kid, grants, rotated)
+	if err != nil {
+		return err
+	}
+	p.log.Info("sealed", "key", kid.String(), "fingerprint", e.Fingerprint, "file", e.File, "recipients", len(e.Recipients))
+	return nil
+}
+
+// errNoRotation is APIM's regenerate-secret with the IS 7 key manager: the
+// connector rotates nothing (WSO2-API §3.4, §5.15).
+var errNoRotation = errors.New("APIM's regenerate-secret does not rotate secrets of this key manager (WSO2-API §5.15: the IS 7 connector returns no new secret)")
+
+// rotate renews a key's consumer secret and seals the new one. The index
+// is marked first, so a crash between the server call and the seal is seen
+// by the next run, which re-seals the live (new) value. The old sealed file
+// stays until the new one replaces it atomically.
+func (p *Pass) rotate(ctx context.Context, kid secrets.KeyID, so *SecretOptions) error {
+	if !so.Sealing() {
+		return fmt.Errorf("cannot rotate %s: no seal recipients, so the new secret could not be kept (set spec.seal.recipients or pass --seal-recipient)", kid)
+	}
+	lk := p.liveKey(kid.Application, kid.KeyType, kid.KeyManager)
+	if lk == nil || lk.KeyMappingID == "" {
+		return fmt.Errorf("cannot rotate %s: no live key mapping (re-run plan)", kid)
+	}
+	if err := so.Sealer.Store.MarkRotating(kid); err != nil {
+		return fmt.Errorf("cannot rotate %s: %w", kid, err)
+	}
+	so.Sealer.Forget(kid)
+	fp, err := p.Providers.APIM.RegenerateSecret(ctx, p.appRef(kid.Application), kid.KeyType, kid.KeyManager, lk.KeyMappingID)
+	if err == nil && fp == "" {
+		err = errNoRotation
+	}
+	if err != nil {
+		_ = so.Sealer.Store.ClearRotating(kid)
+		return fmt.Errorf("rotating %s: %w", kid, err)
+	}
+	p.log.Info("rotated", "key", kid.String(), "fingerprint", fp)
+	if err := p.seal(kid, true, so); err != nil {
+		return fmt.Errorf("the secret of %s was rotated on the server (now %s) but could not be sealed: %w; "+
+			"the previous sealed file is unchanged and no longer valid; fix sealing and run again: the next run re-seals the live value", kid, fp, err)
+	}
+	return nil
+}
