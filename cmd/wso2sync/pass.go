@@ -32,7 +32,7 @@ type planFlags struct {
 // into CLI errors (diagnostics on stderr).
 func loadPass(ctx context.Context, g *globals) (*reconcile.Pass, error) {
 	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: g.envDir, APIMURL: g.apimURL, ISURL: g.isURL,
-		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version})
+		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version, Trust: reconcile.TrustOptions{Root: g.trustRoot}})
 	var le *reconcile.LoadError
 	if errors.As(err, &le) {
 		for _, d := range le.Diagnostics {

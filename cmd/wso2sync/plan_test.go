@@ -19,6 +19,7 @@ func TestPlanApplyExitCodes(t *testing.T) {
 		"WSO2SYNC_ADMIN_USERNAME": "admin", "WSO2SYNC_ADMIN_PASSWORD": "admin",
 		"WSO2SYNC_USER_ALICE_PASSWORD": "Alice!pass1", "WSO2SYNC_USER_BOB_PASSWORD": "Bob!pass12",
 		"WSO2SYNC_RULE_ENGINE_CLIENT_SECRET": "rule-engine-secret-1", "NO_COLOR": "1",
+		"WSO2SYNC_TRUSTSTORE_PASSWORD": "changeit", "WSO2SYNC_TRUST_ROOT": t.TempDir(),
 	} {
 		t.Setenv(k, v)
 	}
@@ -32,7 +33,7 @@ func TestPlanApplyExitCodes(t *testing.T) {
 		code := run(context.Background(), args, &out, &errb)
 		return code, out.String(), errb.String()
 	}
-	if code, out, errs := cli("plan"); code != exitChanges || !strings.Contains(out, "Plan: 32 to create") {
+	if code, out, errs := cli("plan"); code != exitChanges || !strings.Contains(out, "Plan: 34 to create") {
 		t.Fatalf("plan: exit %d, want 2\n%s\n%s", code, out, errs)
 	}
 	if code, out, errs := cli("apply", "--mode", "enforce", "--auto-approve"); code != 0 {

@@ -24,8 +24,9 @@ const (
 
 // Environment variables that stand in for flags.
 const (
-	envAPIMURL = "WSO2SYNC_APIM_URL"
-	envISURL   = "WSO2SYNC_IS_URL"
+	envAPIMURL   = "WSO2SYNC_APIM_URL"
+	envISURL     = "WSO2SYNC_IS_URL"
+	envTrustRoot = "WSO2SYNC_TRUST_ROOT"
 )
 
 // globals are the flags every command shares.
@@ -33,6 +34,7 @@ type globals struct {
 	envDir    string
 	apimURL   string
 	isURL     string
+	trustRoot string
 	output    string
 	logFormat string
 	logLevel  string
@@ -101,6 +103,7 @@ manifests, validated against a CUE schema, planned, and applied in order.`,
 	f.StringVar(&g.envDir, "env", ".", "environment directory (holds wso2sync.yaml)")
 	f.StringVar(&g.apimURL, "apim-url", "", "APIM base URL, overriding the environment file (env "+envAPIMURL+")")
 	f.StringVar(&g.isURL, "is-url", "", "IS base URL, overriding the environment file (env "+envISURL+")")
+	f.StringVar(&g.trustRoot, "trust-root", "", "re-root absolute truststore paths under DIR and skip restart actions (copies, e.g. against wso2sync sim) (env "+envTrustRoot+")")
 	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&g.logFormat, "log-format", logging.FormatAuto, "log format: auto (colour on a terminal, else JSON), text or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -127,6 +130,9 @@ func (g *globals) setup() error {
 	}
 	if g.isURL == "" {
 		g.isURL = os.Getenv(envISURL)
+	}
+	if g.trustRoot == "" {
+		g.trustRoot = os.Getenv(envTrustRoot)
 	}
 	return nil
 }

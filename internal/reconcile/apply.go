@@ -19,6 +19,7 @@ type ApplyOptions struct {
 
 // Apply performs the plan's changes through the providers.
 func (p *Pass) Apply(ctx context.Context, plan *diff.Plan, o ApplyOptions) *apply.Result {
+	p.trustBegin(plan)
 	steps := apply.Steps(plan, p.Do)
 	return apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
 		Inventory: o.Inventory, Progress: o.Progress})

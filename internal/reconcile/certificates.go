@@ -92,9 +92,3 @@ func certPEM(c *spec.Certificate) ([]byte, error) {
 	}
 	return nil, errors.New("only pem and file sources can be uploaded (url sources are not fetched yet)")
 }
-
-// truststore: JVM truststores are local files the trust provider will
-// write; until it exists, apply reports them as not supported.
-func (p *Pass) truststore(_ context.Context, c diff.Change) error {
-	return fmt.Errorf("truststore %s: writing truststores is not supported yet (the trust provider is to come)", c.Name)
-}

@@ -28,6 +28,8 @@ type Options struct {
 	Providers providers.Options
 	Logger    *slog.Logger
 	UserAgent string
+	// Trust tunes the truststore files (truststores.go).
+	Trust TrustOptions
 }
 
 // Pass is one load → read → plan of an environment.
@@ -41,9 +43,10 @@ type Pass struct {
 
 	// ids holds the server ids of objects created during Apply, by kind and
 	// name, on top of Live.IDs.
-	mu  sync.Mutex
-	ids map[spec.Kind]map[string]string
-	log *slog.Logger
+	mu    sync.Mutex
+	ids   map[spec.Kind]map[string]string
+	log   *slog.Logger
+	trust *trustRun // the truststore step of the running Apply
 }
 
 // LoadError is a manifest problem: Diagnostics says what.
@@ -97,6 +100,9 @@ func (p *Pass) Compute(ctx context.Context, owned func(spec.Kind, string) bool) 
 	if err != nil {
 		return nil, err
 	}
+	if err := p.readTruststores(ctx, live); err != nil {
+		return nil, err
+	}
 	p.Live = live
 	p.mu.Lock()
 	p.ids = map[spec.Kind]map[string]string{}
@@ -110,7 +116,7 @@ func (p *Pass) Compute(ctx context.Context, owned func(spec.Kind, string) bool) 
 			return v, err == nil
 		},
 	})
-	skipUnmanagedKinds(plan)
+	p.annotateTruststores(ctx, plan)
 	plan.LiveHash = LiveHash(live)
 	p.Plan = plan
 	return plan, nil
@@ -178,40 +184,4 @@ func (p *Pass) secret(ctx context.Context, ref *spec.SecretRef) (string, error) 
 		return "", nil
 	}
 	return p.Providers.Resolve(ctx, *ref)
-}
-
-// skipUnmanagedKinds takes the kinds no provider writes yet out of the plan
-// with a warning: Truststores are local JVM files that the trust provider
-// (to come) will read and write; until then the plan would ask to create
-// them on every run.
-func skipUnmanagedKinds(plan *diff.Plan) {
-	var keep []diff.Change
-	n := 0
-	for _, c := range plan.Changes {
-		if c.Kind == spec.KindTruststore {
-			n++
-			continue
-		}
-		keep = append(keep, c)
-	}
-	if n == 0 {
-		return
-	}
-	plan.Changes = keep
-	plan.Warnings = append(plan.Warnings, fmt.Sprintf("%d Truststore(s) not compared: truststores are local files and the trust provider is not available yet", n))
-	plan.Summary = diff.Summary{}
-	for _, c := range plan.Changes {
-		switch c.Action {
-		case diff.Create:
-			plan.Summary.Create++
-		case diff.Update:
-			plan.Summary.Update++
-		case diff.Replace:
-			plan.Summary.Replace++
-		case diff.Delete:
-			plan.Summary.Delete++
-		case diff.NoOp:
-			plan.Summary.NoOp++
-		}
-	}
 }

@@ -45,13 +45,19 @@ func DescribeCert(c *x509.Certificate) CertInfo {
 	return info
 }
 
-// String is the one-line form the plan and errors print.
+// String is the one-line form plans and errors print.
 func (i CertInfo) String() string {
-	s := fmt.Sprintf("subject %q, issuer %q", i.Subject, i.Issuer)
+	return i.Summary() + "; " + i.SHA256
+}
+
+// Summary is String without the fingerprint: subject, issuer, SANs and
+// not-after.
+func (i CertInfo) Summary() string {
+	s := "subject " + i.Subject + "; issuer " + i.Issuer
 	if len(i.SANs) > 0 {
-		s += ", SANs " + strings.Join(i.SANs, " ")
+		s += "; SANs " + strings.Join(i.SANs, ", ")
 	}
-	return s + fmt.Sprintf(", not after %s, %s", i.NotAfter.Format(time.DateOnly), i.SHA256)
+	return s + "; not after " + i.NotAfter.Format(time.DateOnly)
 }
 
 // CertFingerprint is the SHA-256 of a certificate's DER as

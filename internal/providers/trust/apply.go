@@ -123,9 +123,9 @@ func Write(d Desired, own *Ownership, now time.Time) (Result, error) {
 }
 
 // Apply resolves a declared truststore's entries (fetching pinned URLs)
-// and writes it.
-func Apply(ctx context.Context, t *spec.Truststore, password string, src Sources, own *Ownership, now time.Time) (Result, error) {
-	d := Desired{Path: Path(t), Type: t.Spec.Type, Password: password}
+// and writes them to path (Path(t), or a copy of it).
+func Apply(ctx context.Context, t *spec.Truststore, path, password string, src Sources, own *Ownership, now time.Time) (Result, error) {
+	d := Desired{Path: path, Type: t.Spec.Type, Password: password}
 	for i, e := range t.Spec.Entries {
 		c, err := src.Entry(ctx, t, i)
 		if err != nil {
@@ -140,15 +140,15 @@ func Apply(ctx context.Context, t *spec.Truststore, password string, src Sources
 	return res, nil
 }
 
-// Stale lists the aliases own records for a truststore that it no longer
-// declares (the next write removes them, if they are still there).
-func Stale(t *spec.Truststore, own *Ownership) []string {
+// Stale lists the aliases own records for the truststore at path that t
+// no longer declares (the next write removes them, if they are there).
+func Stale(t *spec.Truststore, path string, own *Ownership) []string {
 	declared := map[string]bool{}
 	for _, e := range t.Spec.Entries {
 		declared[strings.ToLower(e.Alias)] = true
 	}
 	var out []string
-	for _, a := range own.Aliases(Path(t)) {
+	for _, a := range own.Aliases(path) {
 		if !declared[a] {
 			out = append(out, a)
 		}

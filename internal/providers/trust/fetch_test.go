@@ -58,14 +58,14 @@ func TestApplyURLSourceRefusesOnPinMismatch(t *testing.T) {
 		Source: spec.Position{File: filepath.Join(dir, "trust.yaml")}}}
 	ts.Spec.Path = "client-truststore.jks"
 	ts.Spec.Entries = []spec.TruststoreEntry{{Alias: "wso2is", URL: srv.URL, SHA256: strings.Repeat("ab", 32)}}
-	if _, err := Apply(t.Context(), ts, "changeit", Sources{}, nil, time.Now()); err == nil || !strings.Contains(err.Error(), spec.CertFingerprint(srv.Certificate())) {
+	if _, err := Apply(t.Context(), ts, Path(ts), "changeit", Sources{}, nil, time.Now()); err == nil || !strings.Contains(err.Error(), spec.CertFingerprint(srv.Certificate())) {
 		t.Fatalf("mismatch: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "client-truststore.jks")); err == nil {
 		t.Fatal("the truststore was written despite the pin mismatch")
 	}
 	ts.Spec.Entries[0].SHA256 = spec.CertFingerprint(srv.Certificate())
-	res, err := Apply(t.Context(), ts, "changeit", Sources{}, nil, time.Now())
+	res, err := Apply(t.Context(), ts, Path(ts), "changeit", Sources{}, nil, time.Now())
 	if err != nil || len(res.Added) != 1 {
 		t.Fatalf("%+v %v", res, err)
 	}

@@ -21,8 +21,9 @@ func Path(t *spec.Truststore) string {
 // for the declared aliases and extra (owned) aliases that exist, with their
 // fingerprints in sha256. The JVM's other entries are not listed: the diff
 // compares only declared entries. A missing file is (nil, nil).
-func Live(t *spec.Truststore, password string, extra []string) (*spec.Truststore, error) {
-	st, err := ReadFile(Path(t), password)
+// path is where to read (Path(t), or a copy of it).
+func Live(t *spec.Truststore, path, password string, extra []string) (*spec.Truststore, error) {
+	st, err := ReadFile(path, password)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

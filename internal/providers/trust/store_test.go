@@ -162,7 +162,7 @@ func TestLive(t *testing.T) {
 	ts.Spec.Type = "JKS"
 	ts.Spec.Entries = []spec.TruststoreEntry{{Alias: "WSO2IS", File: "is.pem"}}
 
-	l, err := Live(ts, "changeit", nil)
+	l, err := Live(ts, Path(ts), "changeit", nil)
 	if err != nil || l != nil {
 		t.Fatalf("missing file: %v %v", l, err)
 	}
@@ -171,7 +171,7 @@ func TestLive(t *testing.T) {
 		t.Fatalf("path %s, want %s (relative to the manifest)", Path(ts), p)
 	}
 	storeWith(t, p, TypeJKS, "changeit", Entry{"wso2is", c}, Entry{"jvm-ca", ca}, Entry{"old", ca})
-	l, err = Live(ts, "changeit", []string{"old"})
+	l, err = Live(ts, p, "changeit", []string{"old"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestLive(t *testing.T) {
 	if l.Metadata.Name != "apim" || l.Spec.Path != ts.Spec.Path || l.Spec.Type != TypeJKS || !slices.Equal(l.Spec.Entries, want) {
 		t.Errorf("live: %+v", l.Spec)
 	}
-	if _, err := Live(ts, "nope", nil); err == nil || errors.Is(err, fs.ErrNotExist) {
+	if _, err := Live(ts, p, "nope", nil); err == nil || errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("wrong password: %v", err)
 	}
 }
