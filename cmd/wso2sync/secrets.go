@@ -354,3 +354,48 @@ func sealSummary(so *reconcile.SecretOptions) string {
 	}
 	return fmt.Sprintf("sealed outputs: %d key(s) in %s", len(ix.Entries), so.Sealer.Store.Dir)
 }
+
+// newRotateCmd is `wso2sync rotate APP [--key-type T]`: plan the rotation
+// of an application's key secrets (± rotate, with the rest of the plan)
+// and apply it in enforce mode.
+func newRotateCmd(g *globals) *cobra.Command {
+	var (
+		f       applyFlags
+		keyType string
+	)
+	cmd := &cobra.Command{
+		Use:   "rotate APPLICATION",
+		Short: "Rotate the consumer secrets of an application's keys and seal the new ones",
+		Long: `rotate marks the keys of APPLICATION (one --key-type, or all) for rotation,
+plans (the plan shows ± rotate with the reason, beside any other change of
+the environment) and applies in enforce mode after a confirmation (or
+--auto-approve). --mode dry-run only shows the plan.
+
+For each key, the index of the sealed outputs is marked first, the secret is
+regenerated on the server (Resident Key Manager: APIM's regenerate-secret),
+and the new secret is sealed before the step reports success; the previous
+sealed file stays until the new one replaces it. If sealing fails the run
+fails and the journal names the rotated key; the next plan re-seals the live
+value. Keys of the IS 7 key manager cannot be rotated through APIM (its
+regenerate-secret rotates nothing there): the step fails with that reason.
+
+Keys can also rotate on a schedule: spec.keys[].rotate: {every: 90d}.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.mode == "" {
+				f.mode = modeEnforce
+			}
+			f.rotate = []reconcile.RotateRequest{{Application: args[0], KeyType: strings.ToUpper(keyType)}}
+			return runApply(cmd.Context(), g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&keyType, "key-type", "", "PRODUCTION or SANDBOX (default: every key of the application)")
+	fl.StringVar(&f.mode, "mode", "", "enforce (default) or dry-run")
+	fl.BoolVar(&f.autoApprove, "auto-approve", false, "apply without asking (for CI and scripts)")
+	fl.IntVar(&f.concurrency, "concurrency", apply.DefaultConcurrency, "writes in flight at once inside one level")
+	fl.StringVar(&f.format, "format", "text", "view of the plan on stdout: text or markdown (--output json for JSON)")
+	f.seal.addRecipients(fl)
+	f.seal.addIdentity(fl)
+	return cmd
+}

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/wso2sync/wso2sync/internal/secrets"
+	"github.com/wso2sync/wso2sync/internal/sim"
+)
+
+// A Resident Key Manager application added to the example estate: its
+// secret can rotate through APIM (the examples' keys all use WSO2IS, where
+// APIM's regenerate-secret rotates nothing).
+const residentApp = `apiVersion: wso2sync/v1alpha1
+kind: Application
+metadata:
+  name: canary-client
+spec:
+  keys:
+    - keyType: PRODUCTION
+      keyManager: Resident Key Manager
+      grantTypes: [client_credentials]
+`
+
+type canaryEnv struct {
+	t       *testing.T
+	dir     string
+	idFile  string
+	id      *age.X25519Identity
+	sim     *sim.Sim
+	outputs bytes.Buffer // every byte any command printed
+}
+
+func newCanaryEnv(t *testing.T, canary string) *canaryEnv {
+	id, _ := age.GenerateX25519Identity()
+	c := &canaryEnv{t: t, id: id}
+	for k, v := range map[string]string{
+		"WSO2SYNC_ADMIN_USERNAME": "admin", "WSO2SYNC_ADMIN_PASSWORD": "admin",
+		"WSO2SYNC_USER_ALICE_PASSWORD": "Alice!pass1", "WSO2SYNC_USER_BOB_PASSWORD": "Bob!pass12",
+		// The mapped key's client secret is the canary input.
+		"WSO2SYNC_RULE_ENGINE_CLIENT_SECRET": canary, "NO_COLOR": "1",
+		"WSO2SYNC_TRUSTSTORE_PASSWORD": "changeit", "WSO2SYNC_TRUST_ROOT": t.TempDir(),
+		secrets.EnvRecipients: id.Recipient().String(), secrets.EnvIdentity: "",
+	} {
+		t.Setenv(k, v)
+	}
+	c.sim = sim.Start(t, sim.Options{Seed: sim.DefaultEstate()})
+	envs := t.TempDir()
+	copyTree(t, filepath.Join("..", "..", "examples", "environments"), envs)
+	c.dir = filepath.Join(envs, "dev")
+	// Keep the Resident Key Manager enabled for canary-client's key.
+	kmFile := filepath.Join(envs, "base", "key-managers.yaml")
+	km, _ := os.ReadFile(kmFile)
+	km = bytes.Replace(km, []byte("  type: default\n  enabled: false"), []byte("  type: default\n  enabled: true"), 1)
+	os.WriteFile(kmFile, km, 0o644)
+	if err := os.WriteFile(filepath.Join(c.dir, "canary.yaml"), []byte(residentApp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.idFile = filepath.Join(t.TempDir(), "key.txt")
+	os.WriteFile(c.idFile, []byte(id.String()+"\n"), 0o600)
+	return c
+}
+
+func (c *canaryEnv) cli(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	args = append(args, "--env", c.dir, "--apim-url", c.sim.APIMURL(), "--is-url", c.sim.ISURL(), "--log-level", "debug")
+	code := run(context.Background(), args, &out, &errb)
+	c.outputs.Write(out.Bytes())
+	c.outputs.Write(errb.Bytes())
+	return code, out.String(), errb.String()
+}
+
+// sealedSecrets opens every sealed file: the server-generated secrets.
+func (c *canaryEnv) sealedSecrets() map[string]string {
+	s := secrets.NewStore(filepath.Join(c.dir, "sealed"))
+	ix, err := s.ReadIndex()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range ix.Entries {
+		cr, err := s.OpenFile(e.File, secrets.Identities{c.id})
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if cr.ConsumerSecret.Fingerprint() != e.Fingerprint {
+			c.t.Fatalf("%s: sealed secret does not match the index", e.File)
+		}
+		out[e.Key().String()] = cr.ConsumerSecret.Reveal()
+	}
+	return out
+}
+
+// TestCanary runs validate, plan, apply (enforce), rotate, export and the
+// secrets commands against the simulator with debug logs and a canary
+// input secret; no secret (the canary, nor any server-generated consumer
+// secret, before or after rotation) appears in any output or file but the
+// sealed ones.
+func TestCanary(t *testing.T) {
+	const canary = "CANARY-rule-engine-9c41d7e2"
+	c := newCanaryEnv(t, canary)
+	work := t.TempDir()
+	must := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errs := c.cli(args...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s\n%s", args, code, want, out, errs)
+		}
+		return out
+	}
+	must(0, "validate")
+	must(exitChanges, "plan", "--out", filepath.Join(work, "plan.json"), "--markdown", filepath.Join(work, "plan.md"))
+	must(exitChanges, "plan", "-o", "json", "--log-format", "json")
+	out := must(0, "apply", "--mode", "enforce", "--auto-approve", "--log-format", "json")
+	if !strings.Contains(out, "sealed outputs: 8 key(s)") {
+		t.Fatalf("apply did not seal every key:\n%s", out)
+	}
+	before := c.sealedSecrets()
+	if len(before) != 8 {
+		t.Fatalf("sealed %d keys", len(before))
+	}
+	if before["rule-engine-client/PRODUCTION (WSO2IS)"] != canary {
+		t.Fatalf("the mapped key's sealed secret is not the canary input")
+	}
+	must(0, "plan") // sealed = live: nothing to do
+
+	// Rotation through APIM (Resident KM) is a planned change.
+	out = must(0, "rotate", "canary-client", "--mode", "dry-run")
+	if !strings.Contains(out, "± canary-client/PRODUCTION/Resident Key Manager: rotate secret (rotation requested (wso2sync rotate))") {
+		t.Fatalf("rotate plan:\n%s", out)
+	}
+	must(0, "rotate", "canary-client", "--auto-approve")
+	after := c.sealedSecrets()
+	k := "canary-client/PRODUCTION (Resident Key Manager)"
+	if after[k] == before[k] || after[k] == "" {
+		t.Fatal("the secret did not rotate")
+	}
+	must(0, "plan")
+	// With the IS 7 key manager APIM rotates nothing (WSO2-API §5.15): a
+	// clear failure, and the sealed secret is kept.
+	_, _, errs := c.cli("rotate", "forex-client", "--auto-approve")
+	if !strings.Contains(errs+c.outputs.String(), "does not rotate secrets of this key manager") {
+		t.Fatalf("IS7 rotate: %s", errs)
+	}
+	if c.sealedSecrets()["forex-client/PRODUCTION (WSO2IS)"] != before["forex-client/PRODUCTION (WSO2IS)"] {
+		t.Fatal("a failed rotation changed the sealed secret")
+	}
+
+	must(0, "export", "--out", filepath.Join(work, "export"))
+	must(0, "secrets", "list")
+	must(0, "secrets", "list", "-o", "json")
+
+	// Every byte written outside the sealed files.
+	var hay bytes.Buffer
+	hay.Write(c.outputs.Bytes())
+	for _, root := range []string{work, filepath.Join(c.dir, ".wso2sync"), filepath.Join(c.dir, "sealed", secrets.IndexFile)} {
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				b, _ := os.ReadFile(p)
+				hay.Write(b)
+			}
+			return nil
+		})
+	}
+	if hay.Len() < 1000 {
+		t.Fatalf("too little output collected (%d bytes)", hay.Len())
+	}
+	leaks := map[string]string{"canary": canary}
+	for k, v := range before {
+		leaks["before "+k] = v
+	}
+	for k, v := range after {
+		leaks["after "+k] = v
+	}
+	for what, v := range leaks {
+		if bytes.Contains(hay.Bytes(), []byte(v)) {
+			t.Errorf("%s leaked", what)
+		}
+	}
+	// The sealed files themselves hold none in clear.
+	ents, _ := os.ReadDir(filepath.Join(c.dir, "sealed"))
+	for _, e := range ents {
+		b, _ := os.ReadFile(filepath.Join(c.dir, "sealed", e.Name()))
+		for what, v := range leaks {
+			if bytes.Contains(b, []byte(v)) {
+				t.Errorf("%s in clear in %s", what, e.Name())
+			}
+		}
+	}
+}
+
+// TestRotationCrash: the secret is regenerated on the server but cannot be
+// sealed (as if killed between the two). The run fails loudly naming the
+// key, the old sealed file is intact, and the next run re-seals the live
+// value, so access is never lost.
+func TestRotationCrash(t *testing.T) {
+	c := newCanaryEnv(t, "CANARY-crash-1")
+	must := func(want int, args ...string) (string, string) {
+		t.Helper()
+		code, out, errs := c.cli(args...)
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s\n%s", args, code, want, out, errs)
+		}
+		return out, errs
+	}
+	must(0, "apply", "--mode", "enforce", "--auto-approve")
+	k := "canary-client/PRODUCTION (Resident Key Manager)"
+	old := c.sealedSecrets()[k]
+	file := filepath.Join(c.dir, "sealed", "canary-client.PRODUCTION.age")
+	oldBytes, _ := os.ReadFile(file)
+
+	// Make the seal fail after the server rotated: the temp file cannot
+	// be renamed over a non-empty directory.
+	tmp := file + ".saved"
+	os.Rename(file, tmp)
+	os.MkdirAll(filepath.Join(file, "x"), 0o755)
+	out, errs := must(1, "rotate", "canary-client", "--auto-approve", "--log-format", "json")
+	if !strings.Contains(out+errs, "was rotated on the server") || !strings.Contains(out+errs, "canary-client") {
+		t.Fatalf("no loud failure:\n%s\n%s", out, errs)
+	}
+	os.RemoveAll(file)
+	os.Rename(tmp, file)
+	if b, _ := os.ReadFile(file); !bytes.Equal(b, oldBytes) {
+		t.Fatal("the old sealed file changed")
+	}
+	ix, _ := secrets.NewStore(filepath.Join(c.dir, "sealed")).ReadIndex()
+	if e := ix.Lookup("canary-client", "PRODUCTION"); len(e) != 1 || e[0].Rotating == nil {
+		t.Fatalf("no rotating mark: %+v", e)
+	}
+	journal, _ := os.ReadFile(filepath.Join(c.dir, ".wso2sync", "journal.jsonl"))
+	if !bytes.Contains(journal, []byte("canary-client/PRODUCTION/Resident Key Manager")) || !bytes.Contains(journal, []byte("rotate")) {
+		t.Fatalf("the journal does not name the rotated key:\n%s", journal)
+	}
+
+	// The next plan shows the re-seal; apply recovers.
+	out, _ = must(exitChanges, "plan")
+	if !strings.Contains(out, "~ spec.keys[PRODUCTION/Resident Key Manager].consumerSecret (sealed): sha256:") {
+		t.Fatalf("plan after the crash:\n%s", out)
+	}
+	out, _ = must(exitChanges, "plan", "-o", "json")
+	if !strings.Contains(out, "an interrupted rotation left a new live secret") {
+		t.Fatalf("plan after the crash:\n%s", out)
+	}
+	must(0, "apply", "--mode", "enforce", "--auto-approve")
+	now := c.sealedSecrets()[k]
+	if now == old || now == "" {
+		t.Fatal("the new live secret was not re-sealed")
+	}
+	must(0, "plan")
+}
