@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,23 +27,8 @@ type planFlags struct {
 	markdown string // also write the Markdown view to this file
 }
 
-// loadPass loads the environment and opens its providers, turning failures
-// into CLI errors (diagnostics on stderr).
-func loadPass(ctx context.Context, g *globals) (*reconcile.Pass, error) {
-	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: g.envDir, APIMURL: g.apimURL, ISURL: g.isURL,
-		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version, Trust: reconcile.TrustOptions{Root: g.trustRoot}})
-	var le *reconcile.LoadError
-	if errors.As(err, &le) {
-		for _, d := range le.Diagnostics {
-			fmt.Fprintln(g.stderr, d)
-		}
-		return nil, &cliError{msg: le.Error(), hint: "run 'wso2sync validate --env " + g.envDir + "' for details", code: exitError}
-	}
-	if err != nil {
-		return nil, providerError(err)
-	}
-	return p, nil
-}
+// Loading a pass: loadSealedPass (secrets.go) loads the environment and
+// opens its providers with the secrets wiring.
 
 // computePlan reads the live state and plans, owning what the inventory
 // lists.
