@@ -211,7 +211,27 @@ func TestGitSourceRefs(t *testing.T) {
 			}
 		})
 	}
-	src, _ := NewGitSource(GitOptions{URL: remote.bare, Ref: "nope", CacheDir: t.TempDir()})
+	// An unreachable remote keeps the last checkout.
+	src, _ := NewGitSource(GitOptions{URL: remote.bare, Ref: "main", Path: "env", CacheDir: t.TempDir()})
+	if _, _, err := src.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	moved := remote.bare + ".away"
+	if err := os.Rename(remote.bare, moved); err != nil {
+		t.Fatal(err)
+	}
+	dir, rev, err := src.Sync(t.Context())
+	if err == nil || rev.Commit != c2 {
+		t.Errorf("sync with the remote gone: %v, commit %s", err, rev.Commit)
+	}
+	if b, rerr := os.ReadFile(filepath.Join(dir, "wso2sync.yaml")); rerr != nil || string(b) != "two" {
+		t.Errorf("the last checkout was lost: %q %v", b, rerr)
+	}
+	if err := os.Rename(moved, remote.bare); err != nil {
+		t.Fatal(err)
+	}
+
+	src, _ = NewGitSource(GitOptions{URL: remote.bare, Ref: "nope", CacheDir: t.TempDir()})
 	if _, _, err := src.Sync(t.Context()); err == nil {
 		t.Error("an unknown ref synced")
 	}

@@ -264,14 +264,16 @@ func (s *GitSource) revision() Revision {
 	return r
 }
 
-// open clones the remote into the cache (replacing whatever is there: the
-// cache is ours and a clone is cheap when shallow).
+// open clones the remote into the cache. The clone goes to a new folder
+// that replaces the old one only once it succeeded, so an unreachable
+// remote never costs the last checkout.
 func (s *GitSource) open(ctx context.Context, auth transport.AuthMethod) error {
 	if err := s.resolveRef(ctx, auth); err != nil {
 		return err
 	}
 	dir := s.repoDir()
-	if err := os.RemoveAll(dir); err != nil {
+	tmp := dir + ".new"
+	if err := os.RemoveAll(tmp); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(s.opts.CacheDir, 0o700); err != nil {
@@ -282,9 +284,19 @@ func (s *GitSource) open(ctx context.Context, auth transport.AuthMethod) error {
 		// A branch or tag: only it, and only its last commit.
 		co.ReferenceName, co.SingleBranch, co.Depth = s.refName, true, 1
 	}
-	repo, err := git.PlainCloneContext(ctx, dir, false, co)
-	if err != nil {
+	if _, err := git.PlainCloneContext(ctx, tmp, false, co); err != nil {
+		_ = os.RemoveAll(tmp)
 		return fmt.Errorf("cloning %s: %w", RedactURL(s.opts.URL), err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		return err
 	}
 	s.repo, s.head = repo, plumbing.ZeroHash
 	s.opts.Log.Info("cloned", "url", RedactURL(s.opts.URL), "ref", s.opts.Ref, "shallow", co.Depth == 1)
