@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers/trust"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -29,7 +29,7 @@ func (p *Pass) certificate(ctx context.Context, c diff.Change) error {
 	if d == nil {
 		return notFound(c, "desired")
 	}
-	pem, err := certPEM(d)
+	pem, err := certPEM(ctx, p.State, d)
 	if err != nil {
 		return fmt.Errorf("certificate %s: %w", c.Name, err)
 	}
@@ -80,15 +80,14 @@ func (p *Pass) apiID(ctx context.Context, ref *spec.APIRef) (string, error) {
 	return api.ID, nil
 }
 
-// certPEM reads a certificate's PEM (inline or from a file relative to its
-// manifest). URL sources are not fetched yet.
-func certPEM(c *spec.Certificate) ([]byte, error) {
-	s := c.Spec.Source
-	switch {
-	case s.PEM != "":
-		return []byte(s.PEM), nil
-	case s.File != "":
-		return os.ReadFile(c.ResolvePath("spec.source.file", s.File))
+// certPEM is the certificate to upload, from its inline PEM, its file
+// (relative to its manifest) or its URL (fetched over TLS and checked
+// against the pin), parsed by internal/spec: a private key is refused and
+// never echoed; a sha256 pin must match.
+func certPEM(ctx context.Context, st *spec.State, c *spec.Certificate) ([]byte, error) {
+	cert, err := trust.Sources{Desired: st}.Source(ctx, &c.Object, "spec.source", c.Spec.Source)
+	if err != nil {
+		return nil, err
 	}
-	return nil, errors.New("only pem and file sources can be uploaded (url sources are not fetched yet)")
+	return spec.EncodeCertPEM(cert), nil
 }

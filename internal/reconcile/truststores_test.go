@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +53,15 @@ spec:
   entries:
     - {alias: wso2is-live, url: %q, sha256: %q}
   restart: {command: [restart, live]}
-`, s.ISURL(), pin)
+---
+apiVersion: wso2sync/v1alpha1
+kind: Certificate
+metadata: {name: is-backend}
+spec:
+  usage: endpoint
+  endpoint: https://wso2is:9443/
+  source: {url: %q, sha256: %q}
+`, s.ISURL(), pin, s.ISURL(), pin)
 	for name, data := range map[string][]byte{"trust-test.yaml": []byte(overlay), "wso2-servers.pem": s.CACertPEM()} {
 		if err := os.WriteFile(filepath.Join(dev, name), data, 0o644); err != nil {
 			t.Fatal(err)
@@ -114,7 +123,8 @@ func field(c diff.Change, path string) (diff.FieldDiff, bool) {
 // truststores and restarts once per action; the next plan is empty; an
 // entry removed by hand is planned and re-added (entries wso2sync does not
 // own stay), with one more restart; a URL source is fetched over TLS and
-// refused when the pin does not match.
+// refused when the pin does not match. An endpoint Certificate from the
+// same URL is uploaded to APIM and converges too.
 func TestTruststores(t *testing.T) {
 	ctx := context.Background()
 	s := startSim(t, sim.Options{TLS: true})
@@ -144,6 +154,11 @@ func TestTruststores(t *testing.T) {
 		t.Errorf("the plan does not show the URL and pin:\n%s", render(t, plan))
 	}
 
+	if !slices.ContainsFunc(plan.Changes, func(c diff.Change) bool {
+		return c.Kind == spec.KindCertificate && c.Name == "is-backend" && c.Action == diff.Create
+	}) {
+		t.Errorf("the endpoint certificate from a URL is not planned:\n%s", render(t, plan))
+	}
 	if res := p.Apply(ctx, plan, ApplyOptions{}); res.ExitCode() != 0 {
 		t.Fatalf("apply: %s", res.Report())
 	}
