@@ -226,6 +226,32 @@ func TestTruststores(t *testing.T) {
 		t.Fatalf("not converged:\n%s", render(t, plan))
 	}
 
+	// Renaming an entry: the new alias is added, and the old one, which
+	// wso2sync wrote and no longer declares, is removed.
+	overlay := filepath.Join(dev, "trust-test.yaml")
+	b, _ := os.ReadFile(overlay)
+	if err := os.WriteFile(overlay, []byte(strings.Replace(string(b), "alias: wso2is-live,", "alias: is-renamed,", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = loadTrust(t, s, dev, r)
+	plan = compute(t, p, nil)
+	live := truststoreChanges(plan)["live-is"]
+	if f, ok := field(live, "spec.entries[wso2is-live]"); !ok || f.Before == nil || f.After != nil || live.Action != diff.Update {
+		t.Fatalf("the owned, undeclared alias is not planned for removal:\n%s", render(t, plan))
+	}
+	if res := p.Apply(ctx, plan, ApplyOptions{}); res.ExitCode() != 0 {
+		t.Fatal(res.Report())
+	}
+	if st, err := trust.ReadFile(filepath.Join(dev, "stores", "live-is.jks"), "changeit"); err != nil || st.Get("wso2is-live") != nil || st.Get("is-renamed") == nil {
+		t.Fatalf("after the rename: %v", err)
+	}
+	if r.get("restart live") != 2 {
+		t.Fatalf("restarts after the rename: %v", r.n)
+	}
+	if plan := compute(t, p, nil); plan.HasChanges() {
+		t.Fatalf("not converged after the rename:\n%s", render(t, plan))
+	}
+
 	// A pin that does not match refuses, shows the presented fingerprint,
 	// leaves the file as it is and does not restart.
 	livePath := filepath.Join(dev, "stores", "live-is.jks")
@@ -242,7 +268,7 @@ func TestTruststores(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dev2, "stores", "live-is.jks")); err == nil {
 		t.Fatal("the truststore was written despite the pin mismatch")
 	}
-	if r.get("restart live") != 1 {
+	if r.get("restart live") != 2 {
 		t.Fatalf("restarted after a refused write: %v", r.n)
 	}
 }
