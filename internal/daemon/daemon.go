@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,6 +57,8 @@ type Daemon struct {
 	log     *slog.Logger
 	clock   Clock
 	started time.Time
+
+	stopping atomic.Bool
 
 	mu          sync.Mutex
 	running     *RunningPass
@@ -145,6 +148,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}()
 
+	go func() {
+		<-ctx.Done()
+		d.stopping.Store(true) // /readyz turns 503 while the last pass drains
+	}()
 	d.sched.Run(ctx, d.pass)
 
 	d.log.Info("shutting down")
@@ -200,7 +207,7 @@ func (d *Daemon) pass(ctx context.Context, reason string) Outcome {
 
 	log.Info("pass started", "reason", reason)
 	ps := &PassStatus{ID: id, Reason: reason, Start: start.UTC()}
-	dir, rev, srcErr := d.opts.Source.Sync(pctx)
+	dir, rev, srcErr := d.opts.Source.Sync(withLogger(pctx, log))
 	ps.Revision = rev
 	var err error
 	switch {
@@ -275,4 +282,19 @@ func (d *Daemon) finish(ps *PassStatus, log *slog.Logger) {
 	if len(d.history) > d.opts.History {
 		d.history = d.history[:d.opts.History]
 	}
+}
+
+type logKey struct{}
+
+// withLogger gives a source the pass's logger (with its ID).
+func withLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, logKey{}, l)
+}
+
+// loggerFrom is the pass's logger, else def.
+func loggerFrom(ctx context.Context, def *slog.Logger) *slog.Logger {
+	if l, ok := ctx.Value(logKey{}).(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return def
 }

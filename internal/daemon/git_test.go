@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,4 +242,28 @@ func TestGitSourceRefs(t *testing.T) {
 	if got := RedactURL("https://user:tok@example.com/org/repo.git"); got != "https://example.com/org/repo.git" {
 		t.Errorf("RedactURL: %s", got)
 	}
+}
+
+// TestGitPoll: with a poll interval, a pushed commit triggers a pass
+// without a webhook.
+func TestGitPoll(t *testing.T) {
+	remote := newGitRemote(t)
+	remote.commit("one", map[string]string{"env/wso2sync.yaml": "one"})
+	remote.push("main")
+	src, _ := NewGitSource(GitOptions{URL: remote.bare, Ref: "main", Path: "env", CacheDir: t.TempDir(), PollInterval: 50 * time.Millisecond})
+	rec := newRecorder()
+	d, _ := startDaemon(t, Options{Source: src, Pass: rec.pass, Scheduler: SchedulerOptions{Interval: time.Hour}})
+	rec.wait(t, "start")
+	c2 := remote.commit("two", map[string]string{"env/wso2sync.yaml": "two"})
+	remote.push("main")
+	req := rec.wait(t, "the poll's pass")
+	if !strings.HasPrefix(req.Reason, "git: main at ") || req.Revision.Commit != c2 {
+		t.Errorf("pass %q at %s, want the new commit %s", req.Reason, req.Revision.Commit, c2)
+	}
+	b, _ := os.ReadFile(filepath.Join(req.Dir, "wso2sync.yaml"))
+	if string(b) != "two" {
+		t.Errorf("worktree %q", b)
+	}
+	waitFor(t, "pass recorded", 5*time.Second, func() bool { return len(d.Status().History) == 2 })
+	rec.none(t, 300*time.Millisecond) // no further passes: the ref did not move
 }

@@ -73,6 +73,7 @@ type GitSource struct {
 	local   plumbing.ReferenceName // where fetches put it
 	refHash plumbing.Hash          // the ref's hash at the last fetch (tag object for annotated tags)
 	head    plumbing.Hash          // checked-out commit
+	log     *slog.Logger           // the running pass's (under mu)
 }
 
 // NewGitSource returns a git source; the clone happens at the first Sync.
@@ -93,7 +94,7 @@ func NewGitSource(o GitOptions) (*GitSource, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &GitSource{opts: o}, nil
+	return &GitSource{opts: o, log: o.Log}, nil
 }
 
 func (s *GitSource) repoDir() string { return filepath.Join(s.opts.CacheDir, "repo") }
@@ -226,6 +227,7 @@ func (s *GitSource) lsRemote(ctx context.Context, auth transport.AuthMethod) (ma
 func (s *GitSource) Sync(ctx context.Context) (string, Revision, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.log = loggerFrom(ctx, s.opts.Log)
 	auth, err := s.auth()
 	if err != nil {
 		return "", s.Describe(), err
@@ -299,7 +301,7 @@ func (s *GitSource) open(ctx context.Context, auth transport.AuthMethod) error {
 		return err
 	}
 	s.repo, s.head = repo, plumbing.ZeroHash
-	s.opts.Log.Info("cloned", "url", RedactURL(s.opts.URL), "ref", s.opts.Ref, "shallow", co.Depth == 1)
+	s.log.Info("cloned", "url", RedactURL(s.opts.URL), "ref", s.opts.Ref, "shallow", co.Depth == 1)
 	return nil
 }
 
@@ -323,7 +325,7 @@ func (s *GitSource) fetch(ctx context.Context, auth transport.AuthMethod) error 
 	}
 	// A shallow fetch go-git cannot complete (history rewritten, objects
 	// missing): clone afresh.
-	s.opts.Log.Warn("fetch failed; cloning afresh", "err", err)
+	s.log.Warn("fetch failed; cloning afresh", "err", err)
 	if cerr := s.open(ctx, auth); cerr != nil {
 		return fmt.Errorf("fetching %s: %w", RedactURL(s.opts.URL), err)
 	}
@@ -374,7 +376,7 @@ func (s *GitSource) checkout(h plumbing.Hash) error {
 		return fmt.Errorf("checking out %s: %w", h, err)
 	}
 	s.head = h
-	s.opts.Log.Info("checked out", "commit", h.String())
+	s.log.Info("checked out", "commit", h.String())
 	return nil
 }
 
@@ -391,7 +393,7 @@ func verify(c *object.Commit, keyRing string) error {
 // Watch polls the remote every PollInterval (if set) and reports a moved
 // ref; webhooks and the interval trigger passes without it.
 func (s *GitSource) Watch(ctx context.Context, changed func(reason string)) error {
-	if s.opts.PollInterval <= 0 || (s.refName == "" && hexRef.MatchString(s.opts.Ref)) {
+	if s.opts.PollInterval <= 0 || (!strings.HasPrefix(s.opts.Ref, "refs/") && hexRef.MatchString(s.opts.Ref)) {
 		<-ctx.Done()
 		return nil
 	}

@@ -124,6 +124,8 @@ func (d *Daemon) readiness(now time.Time) (bool, string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	switch {
+	case d.stopping.Load():
+		return false, "shutting down"
 	case d.last == nil:
 		return false, "the first pass has not finished"
 	case d.last.Result == ResultSuccess:
