@@ -21,8 +21,10 @@ type ApplyOptions struct {
 func (p *Pass) Apply(ctx context.Context, plan *diff.Plan, o ApplyOptions) *apply.Result {
 	p.trustBegin(plan)
 	steps := apply.Steps(plan, p.Do)
-	return apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
+	res := apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
 		Inventory: o.Inventory, Progress: o.Progress})
+	p.trustEnd(ctx, res)
+	return res
 }
 
 // Do binds a change to the provider calls that perform it.

@@ -278,6 +278,41 @@ func (p *Pass) truststore(ctx context.Context, c diff.Change) (err error) {
 	return nil
 }
 
+// trustEnd runs the restart actions whose truststores changed but whose
+// last truststore step never ran (not attempted after a failure it
+// depended on), so a written file is never left without its restart. A
+// failed restart is added to the result as a failed step.
+func (p *Pass) trustEnd(ctx context.Context, res *apply.Result) {
+	p.mu.Lock()
+	r := p.trust
+	p.mu.Unlock()
+	if r == nil || p.Options.Trust.Root != "" {
+		return
+	}
+	r.mu.Lock()
+	var due []*spec.RestartAction
+	for _, t := range p.State.Truststores {
+		a := t.RestartOf()
+		k := trust.RestartKey(a)
+		if k != "" && r.changed[k] {
+			r.changed[k] = false
+			due = append(due, a)
+		}
+	}
+	r.mu.Unlock()
+	for _, a := range due {
+		err := ctx.Err()
+		if err == nil {
+			err = p.restart(ctx, a)
+		}
+		if err != nil {
+			res.Failed = append(res.Failed, apply.StepResult{Ref: apply.Ref{Kind: spec.KindTruststore, Name: "restart: " + trust.DescribeRestart(a)},
+				Action: apply.ActionUpdate, Status: apply.StatusFailed, Err: err,
+				Message: err.Error() + "; a truststore was written but its restart did not run: run it by hand (the JVM reads its truststore only at start-up)"})
+		}
+	}
+}
+
 func (p *Pass) restart(ctx context.Context, a *spec.RestartAction) error {
 	if f := p.Options.Trust.Restart; f != nil {
 		return f(ctx, a)

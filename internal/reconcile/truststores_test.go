@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/providers/trust"
@@ -270,5 +271,36 @@ func TestTruststores(t *testing.T) {
 	}
 	if r.get("restart live") != 2 {
 		t.Fatalf("restarted after a refused write: %v", r.n)
+	}
+}
+
+// TestRestartWhenTheLastStepNeverRan: a truststore was written but the
+// other truststore naming the same restart was not attempted; the restart
+// still runs once, after the run, and a failing restart is reported.
+func TestRestartWhenTheLastStepNeverRan(t *testing.T) {
+	ts := func(name string) *spec.Truststore {
+		x := &spec.Truststore{Object: spec.Object{Kind: spec.KindTruststore, Metadata: spec.Metadata{Name: name}}}
+		x.Spec.RestartCommand = []string{"restart", "apim"}
+		return x
+	}
+	r := &restarts{n: map[string]int{}}
+	p := &Pass{State: &spec.State{Truststores: []*spec.Truststore{ts("a"), ts("b")}}, Options: Options{Trust: TrustOptions{Restart: r.run}}}
+	key := trust.RestartKey(ts("a").RestartOf())
+	p.trust = &trustRun{pending: map[string]int{key: 1}, changed: map[string]bool{key: true}}
+	res := &apply.Result{}
+	p.trustEnd(context.Background(), res)
+	if r.get("restart apim") != 1 || len(res.Failed) != 0 {
+		t.Fatalf("restarts %v, failed %v", r.n, res.Failed)
+	}
+	p.trustEnd(context.Background(), res)
+	if r.get("restart apim") != 1 {
+		t.Fatalf("restarted twice: %v", r.n)
+	}
+
+	p.trust = &trustRun{pending: map[string]int{key: 1}, changed: map[string]bool{key: true}}
+	p.Options.Trust.Restart = func(context.Context, *spec.RestartAction) error { return fmt.Errorf("docker is not running") }
+	p.trustEnd(context.Background(), res)
+	if res.ExitCode() == 0 || !strings.Contains(res.Report(), "docker is not running") {
+		t.Fatalf("a failed restart is not reported:\n%s", res.Report())
 	}
 }
