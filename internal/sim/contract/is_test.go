@@ -12,6 +12,7 @@ const (
 	scim    = "/scim2"
 	isDCR   = "/api/identity/oauth2/dcr/v1.1/register"
 	apiRes  = "/api/server/v1/api-resources"
+	apps    = "/api/server/v1/applications"
 	unknown = "00000000-0000-0000-0000-000000000000"
 )
 
@@ -255,4 +256,38 @@ func TestISAPIResourcesAndKeystore(t *testing.T) {
 	}
 	// Tenant-qualified paths are the same operations.
 	e.do("GET", e.s.ISURL()+"/t/carbon.super/api/server/v1/keystores/certs/public", nil).want(t, 200)
+}
+
+func TestISApplications(t *testing.T) {
+	e := newEnv(t, sim.Options{})
+	e.is("POST", isDCR, map[string]any{"client_name": "ledger-batch", "grant_types": []string{"client_credentials"},
+		"redirect_uris": []string{}, "ext_param_client_id": "ledger_batch_client_01",
+		"ext_param_client_secret": "ledger-batch-secret"}).want(t, 201)
+	tokURL := e.s.ISURL() + "/oauth2/token"
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	e.do("POST", tokURL, cc, "Authorization", basic("ledger_batch_client_01", "ledger-batch-secret")).want(t, 200)
+
+	l := e.is("GET", apps+"?filter="+url.QueryEscape("clientId eq ledger_batch_client_01"), nil).want(t, 200).obj(t)
+	items := list(l, "applications")
+	if len(items) != 1 || items[0]["name"] != "ledger-batch" || str(items[0]["id"]) == "" {
+		t.Fatalf("applications by clientId: %v", l)
+	}
+	id := str(items[0]["id"])
+	e.is("GET", apps+"?limit=5&offset=0", nil).want(t, 200)
+	e.is("GET", apps+"?filter="+url.QueryEscape("owner eq admin"), nil).want(t, 400)
+	e.do("GET", e.s.ISURL()+apps, nil).want(t, 401)
+	e.is("GET", apps+"/"+id, nil).want(t, 200)
+	e.is("GET", apps+"/"+unknown, nil).want(t, 404)
+	e.is("GET", apps+"/"+id+"/inbound-protocols/oidc", nil).want(t, 200)
+	e.is("GET", apps+"/"+unknown+"/inbound-protocols/oidc", nil).want(t, 404)
+
+	cfg := e.is("POST", apps+"/"+id+"/inbound-protocols/oidc/regenerate-secret", nil).want(t, 200).obj(t)
+	secret := str(cfg["clientSecret"])
+	if secret == "" || secret == "ledger-batch-secret" {
+		t.Fatalf("regenerate-secret: %v", cfg)
+	}
+	e.is("POST", apps+"/"+unknown+"/inbound-protocols/oidc/regenerate-secret", nil).want(t, 404)
+	e.do("POST", e.s.ISURL()+apps+"/"+id+"/inbound-protocols/oidc/regenerate-secret", nil).want(t, 401)
+	e.do("POST", tokURL, cc, "Authorization", basic("ledger_batch_client_01", "ledger-batch-secret")).want(t, 401)
+	e.do("POST", tokURL, cc, "Authorization", basic("ledger_batch_client_01", secret)).want(t, 200)
 }

@@ -1,11 +1,14 @@
 // Package is simulates the WSO2 Identity Server 7.1 REST surface that
 // wso2sync and the APIM IS-7 key manager use: SCIM2 users, groups and
 // Roles v2, OAuth DCR v1.1, the OAuth2 token/introspect/revoke/JWKS/
-// discovery endpoints, api-resources and the public keystore certificate.
+// discovery endpoints, api-resources, the applications subset behind DCR
+// clients (list, get, OIDC inbound, regenerate-secret) and the public
+// keystore certificate.
 //
 // The wire contract is the IS 7.1 OpenAPI files in
 // shared/reference/specs (is-7.0-7.1_scim2.yaml, is-7.1-7.2_oauth-dcr-v1.1.yaml,
-// is-7.1_api-resources-v1.yaml, is-7.0-7.3_keystores-v1.yaml). Where the
+// is-7.1_api-resources-v1.yaml, is-7.1_applications-v1.yaml,
+// is-7.0-7.3_keystores-v1.yaml). Where the
 // real server differs from its spec (WSO2-API.md §7) the simulator follows
 // the server and says so in an "erratum:" comment.
 //
@@ -57,6 +60,7 @@ const (
 	specDCR          = "is-7.1-7.2_oauth-dcr-v1.1.yaml"
 	specAPIResources = "is-7.1_api-resources-v1.yaml"
 	specKeystores    = "is-7.0-7.3_keystores-v1.yaml"
+	specApplications = "is-7.1_applications-v1.yaml"
 )
 
 // Base paths.
@@ -256,6 +260,12 @@ func (s *Server) register() {
 	add("GET", baseServerAPI, "/api-resources/{apiResourceId}/scopes", specAPIResources, s.handleGetAPIResourceScopes)
 	add("PUT", baseServerAPI, "/api-resources/{apiResourceId}/scopes", specAPIResources, s.handlePutAPIResourceScopes)
 	add("DELETE", baseServerAPI, "/api-resources/{apiResourceId}/scopes/{scopeName}", specAPIResources, s.handleDeleteAPIResourceScope)
+	// applications (the subset of §3.12: find the app behind a client,
+	// rotate its secret).
+	add("GET", baseServerAPI, "/applications", specApplications, s.handleListApplications)
+	add("GET", baseServerAPI, "/applications/{applicationId}", specApplications, s.handleGetApplication)
+	add("GET", baseServerAPI, "/applications/{applicationId}/inbound-protocols/oidc", specApplications, s.handleGetOIDCInbound)
+	add("POST", baseServerAPI, "/applications/{applicationId}/inbound-protocols/oidc/regenerate-secret", specApplications, s.handleRegenerateOIDCSecret)
 	// keystores.
 	add("GET", baseServerAPI, "/keystores/certs/public", specKeystores, s.handlePublicCert)
 
