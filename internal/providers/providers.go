@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/wso2sync/wso2sync/internal/providers/apim"
@@ -42,7 +44,10 @@ type Options struct {
 	// Counter counts every request of the run (both servers); default a
 	// fresh one (Providers.Counter).
 	Counter *transport.Counter
-	// Concurrency bounds the in-flight requests per server (default 8).
+	// Concurrency bounds the in-flight requests per server: the maximum
+	// of each server's AIMD limiter, which also sizes the read fan-out
+	// (ReadOptions.Concurrency). Default: $WSO2SYNC_CONCURRENCY when set
+	// to a positive integer, else 8 (transport.DefaultConcurrency).
 	Concurrency int
 	// Timeout, MaxRetries, RetryWaitMin/Max and RetryAfterCap tune the
 	// transport (see transport.Options).
@@ -57,6 +62,11 @@ type Options struct {
 	// Now is the clock of the token sources (tests).
 	Now func() time.Time
 }
+
+// ConcurrencyEnv names the environment variable that sets
+// Options.Concurrency when the caller leaves it 0 (the CLI and the daemon
+// do): the requests in flight per server, read and write.
+const ConcurrencyEnv = "WSO2SYNC_CONCURRENCY"
 
 // Providers are the typed clients of one environment.
 type Providers struct {
@@ -83,6 +93,11 @@ func Open(ctx context.Context, env *spec.Environment, opts Options) (*Providers,
 	}
 	if opts.Counter == nil {
 		opts.Counter = &transport.Counter{}
+	}
+	if opts.Concurrency <= 0 {
+		if n, err := strconv.Atoi(os.Getenv(ConcurrencyEnv)); err == nil && n > 0 {
+			opts.Concurrency = n
+		}
 	}
 	p := &Providers{Counter: opts.Counter, env: env, resolve: opts.Resolve}
 	es := &env.Spec

@@ -33,7 +33,8 @@ type ReadOptions struct {
 	// objects by kind and name.
 	Desired *spec.State
 	// Concurrency bounds the goroutines fanning out per application or
-	// API (default 8); the transport limiter bounds the requests.
+	// API (default: the APIM transport limiter's maximum, so that the
+	// limiter, which adapts to 429s, is the only throttle).
 	Concurrency int
 }
 
@@ -92,9 +93,11 @@ func PolicyKey(level, name string) string { return level + "/" + name }
 
 // Read reads the live estate concurrently with the fewest calls: key
 // managers (1 list + 1 GET each), tiers (2), applications (1 page per
-// PageSize), per application its keys (1) and subscriptions (1 page),
-// certificates (1 page + 1 content each; client certificates 1 list per
-// API), users and roles (1 SCIM page per PageSize each).
+// PageSize), per application its keys (1), subscriptions per API (1 GET
+// /apis + 1 page per API) or per application (1 page each), whichever
+// is fewer (readApplications), certificates (1 page + 1 content each;
+// client certificates 1 list per API), users and roles (1 SCIM page per
+// PageSize each).
 func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 	before := p.Counter.Snapshot()
 	kinds := o.Kinds
@@ -104,7 +107,7 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 	want := func(k spec.Kind) bool { return slices.Contains(kinds, k) }
 	limit := o.Concurrency
 	if limit <= 0 {
-		limit = 8
+		limit = p.APIM.Transport().Limiter().Max()
 	}
 	l := &Live{State: &spec.State{}, IDs: map[spec.Kind]map[string]string{}, Keys: map[string][]apim.Key{},
 		Subscriptions: map[string]apim.Subscription{}, RoleMembers: map[string][]string{},
@@ -199,15 +202,34 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 	return l, nil
 }
 
+// readApplications reads the applications (one list page), the keys of
+// each needed application (one oauth-keys call each: DevPortal has no bulk
+// key read, §3.4) and the subscriptions. The subscription list needs an
+// applicationId or an apiId (§3.5): with fewer APIs than applications it
+// is read per API (one GET /apis, then one page per API), else per
+// application. Every key and subscription read runs as its own task in one
+// pool of limit goroutines (the transport limiter's bound), so the
+// limiter is the only throttle.
+//
+// Per API, a subscription to an API the DevPortal does not list (not
+// PUBLISHED/PROTOTYPED) would be missed: the count read per application is
+// checked against the list item's subscriptionCount, and an application
+// whose count differs is re-read per application.
 func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mutex, o ReadOptions, want func(spec.Kind) bool, limit int) error {
 	apps, err := p.APIM.Applications.List(ctx)
 	if err != nil {
 		return err
 	}
 	var needed []apim.Found[*spec.Application]
+	var desiredApps map[string]bool
+	if o.Desired != nil {
+		desiredApps = make(map[string]bool, len(o.Desired.Applications))
+		for _, a := range o.Desired.Applications {
+			desiredApps[strings.ToLower(a.Metadata.Name)] = true
+		}
+	}
 	for _, f := range apps {
-		name := f.Object.Metadata.Name
-		if o.Desired == nil || desiredApp(o.Desired, name) != nil {
+		if desiredApps == nil || desiredApps[strings.ToLower(f.Object.Metadata.Name)] {
 			needed = append(needed, f)
 		}
 	}
@@ -218,31 +240,94 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 			subNames[subKey(s.Spec.Application, s.Spec.API)] = s.Metadata.Name
 		}
 	}
-	err = apim.ForEach(ctx, needed, limit, func(ctx context.Context, f apim.Found[*spec.Application]) error {
-		ref := apim.AppRef{ID: f.ID, Name: f.Object.Metadata.Name}
-		var keys []apim.Key
-		var subs []apim.Subscription
-		if want(spec.KindApplication) {
-			var err error
-			if keys, err = p.APIM.Keys.List(ctx, ref); err != nil {
+	var apis []apim.API
+	if want(spec.KindSubscription) && len(needed) > 1 {
+		if apis, err = p.APIM.APIs.List(ctx); err != nil {
+			return err
+		}
+	}
+	perAPI := want(spec.KindSubscription) && len(needed) > 1 && len(apis) < len(needed)
+
+	subsByApp := make(map[string][]apim.Subscription, len(needed)) // app id → subscriptions
+	var tasks []func(context.Context) error
+	if want(spec.KindApplication) {
+		for i := range needed {
+			f := &needed[i]
+			tasks = append(tasks, func(ctx context.Context) error {
+				keys, err := p.APIM.Keys.List(ctx, apim.AppRef{ID: f.ID, Name: f.Object.Metadata.Name})
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if keys != nil {
+					l.Keys[f.Object.Metadata.Name] = keys
+				}
+				for _, k := range keys {
+					f.Object.Spec.Keys = append(f.Object.Spec.Keys, k.Spec)
+				}
+				return nil
+			})
+		}
+	}
+	perApp := func(f *apim.Found[*spec.Application]) func(context.Context) error {
+		return func(ctx context.Context) error {
+			subs, err := p.APIM.Subscriptions.List(ctx, apim.AppRef{ID: f.ID, Name: f.Object.Metadata.Name})
+			if err != nil {
 				return err
 			}
+			mu.Lock()
+			subsByApp[f.ID] = subs
+			mu.Unlock()
+			return nil
 		}
-		if want(spec.KindSubscription) {
-			var err error
-			if subs, err = p.APIM.Subscriptions.List(ctx, ref); err != nil {
-				return err
+	}
+	switch {
+	case perAPI:
+		names := make(map[string]string, len(needed))
+		for _, f := range needed {
+			names[f.ID] = f.Object.Metadata.Name
+		}
+		appName := func(id string) (string, bool) { n, ok := names[id]; return n, ok }
+		for _, a := range apis {
+			tasks = append(tasks, func(ctx context.Context) error {
+				subs, err := p.APIM.Subscriptions.ListByAPI(ctx, a, appName)
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, s := range subs {
+					subsByApp[s.ApplicationID] = append(subsByApp[s.ApplicationID], s)
+				}
+				return nil
+			})
+		}
+	case want(spec.KindSubscription):
+		for i := range needed {
+			tasks = append(tasks, perApp(&needed[i]))
+		}
+	}
+	run := func(ctx context.Context, f func(context.Context) error) error { return f(ctx) }
+	if err := apim.ForEach(ctx, tasks, limit, run); err != nil {
+		return err
+	}
+	if perAPI {
+		var recheck []func(context.Context) error
+		for i := range needed {
+			if f := &needed[i]; len(subsByApp[f.ID]) != f.SubscriptionCount {
+				recheck = append(recheck, perApp(f))
 			}
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if keys != nil {
-			l.Keys[ref.Name] = keys
+		if err := apim.ForEach(ctx, recheck, limit, run); err != nil {
+			return err
 		}
-		for _, k := range keys {
-			f.Object.Spec.Keys = append(f.Object.Spec.Keys, k.Spec)
-		}
-		for _, s := range subs {
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, f := range needed {
+		for _, s := range subsByApp[f.ID] {
 			if n, ok := subNames[subKey(s.Object.Spec.Application, s.Object.Spec.API)]; ok {
 				s.Object.Metadata.Name = n
 			}
@@ -250,13 +335,7 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 			l.Subscriptions[s.Object.Metadata.Name] = s
 			l.setID(spec.KindSubscription, s.Object.Metadata.Name, s.ID)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	for _, f := range apps {
 		l.State.Applications = append(l.State.Applications, f.Object)
 		l.setID(spec.KindApplication, f.Object.Metadata.Name, f.ID)
@@ -371,15 +450,6 @@ func (p *Providers) assembleIS(l *Live, o ReadOptions, want func(spec.Kind) bool
 	for _, m := range l.RoleMembers {
 		slices.Sort(m)
 	}
-}
-
-func desiredApp(st *spec.State, name string) *spec.Application {
-	for _, a := range st.Applications {
-		if strings.EqualFold(a.Metadata.Name, name) {
-			return a
-		}
-	}
-	return nil
 }
 
 func subKey(app string, api spec.APIRef) string {

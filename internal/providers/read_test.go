@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/providers/apim"
 	"github.com/wso2sync/wso2sync/internal/providers/providertest"
 	"github.com/wso2sync/wso2sync/internal/sim"
 	"github.com/wso2sync/wso2sync/internal/sim/contract"
@@ -161,4 +162,44 @@ func names(st *spec.State) []string {
 		out = append(out, string(r.Meta().Kind)+"/"+r.Meta().Metadata.Name)
 	}
 	return out
+}
+
+// TestReadSubscriptionsPerAPI reads an estate with more applications than
+// APIs: subscriptions are listed per API (one GET /subscriptions?apiId=
+// page per API instead of one per application) and every subscription of
+// the per-application read is found, with the same ids.
+func TestReadSubscriptionsPerAPI(t *testing.T) {
+	s, _, p := startContract(t)
+	ctx := context.Background()
+	if _, err := sim.GenerateEstate(s, sim.EstateSize{Apps: 30, Subscriptions: 60, APIs: 3}); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetCounters()
+	live, err := p.Read(ctx, providers.ReadOptions{Kinds: []spec.Kind{spec.KindSubscription}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := s.Stats()
+	perApp := st.APIM.Routes["GET /api/am/devportal/v3/subscriptions"]
+	apps := len(s.Dump().APIM.Applications)
+	if perApp >= int64(apps) {
+		t.Errorf("%d subscription list calls for %d applications: not read per API (routes %v)", perApp, apps, st.APIM.Routes)
+	}
+	// The same subscriptions as a per-application read.
+	n := 0
+	for _, a := range s.Dump().APIM.Applications {
+		subs, err := p.APIM.Subscriptions.List(ctx, apim.AppRef{ID: a.ApplicationID, Name: a.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sub := range subs {
+			n++
+			if got := live.ID(spec.KindSubscription, sub.Object.Metadata.Name); got != sub.ID {
+				t.Errorf("%s: id %q, want %q", sub.Object.Metadata.Name, got, sub.ID)
+			}
+		}
+	}
+	if len(live.State.Subscriptions) != n || n < 60 {
+		t.Errorf("%d subscriptions read per API, %d per application", len(live.State.Subscriptions), n)
+	}
 }

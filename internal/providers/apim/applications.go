@@ -44,6 +44,8 @@ type wireApp struct {
 	Attributes       map[string]string `json:"attributes"`
 	Owner            string            `json:"owner,omitempty"`
 	Visibility       string            `json:"visibility,omitempty"`
+	// SubscriptionCount is read-only (list items and GET).
+	SubscriptionCount int `json:"subscriptionCount,omitempty"`
 }
 
 type applications struct{ cl *Client }
@@ -55,7 +57,8 @@ func (a *applications) List(ctx context.Context) ([]Found[*spec.Application], er
 	}
 	out := make([]Found[*spec.Application], 0, len(list))
 	for i := range list {
-		out = append(out, Found[*spec.Application]{ID: list[i].ApplicationID, Object: appToSpec(&list[i])})
+		out = append(out, Found[*spec.Application]{ID: list[i].ApplicationID, Object: appToSpec(&list[i]),
+			SubscriptionCount: list[i].SubscriptionCount})
 	}
 	return out, nil
 }

@@ -29,9 +29,12 @@ const (
 )
 
 // PageSize is the page asked for on paginated APIM lists. APIM declares no
-// maximum (WSO2-API.md §5.19), so one large page usually reads a list in
-// one call.
-const PageSize = 1000
+// maximum (WSO2-API.md §5.19, paging item 19) and the DevPortal/Admin
+// handlers pass limit straight to the DAO, so one large page reads a list
+// in one call. 5,000 reads an estate of 5,000 applications (issue 10's L)
+// in one page while bounding one response to a few MiB; larger estates
+// page (Options.PageSize / providers.Options.APIMPageSize tune it).
+const PageSize = 5000
 
 // Scopes is every scope the APIM client's operations need (WSO2-API.md
 // §2.3), requested with the first token so that one token serves the run.
@@ -62,6 +65,10 @@ var (
 type Found[T any] struct {
 	ID     string
 	Object T
+	// SubscriptionCount is the list item's subscriptionCount
+	// (applications only; 0 otherwise): providers.Read checks the
+	// subscriptions it read per API against it.
+	SubscriptionCount int
 }
 
 // Options configure a Client.

@@ -20,9 +20,10 @@ func SubscriptionName(app string, api spec.APIRef) string {
 
 // Subscription is a live subscription.
 type Subscription struct {
-	ID     string
-	APIID  string
-	Object *spec.Subscription
+	ID            string
+	APIID         string
+	ApplicationID string
+	Object        *spec.Subscription
 	// Status: UNBLOCKED, BLOCKED, PROD_ONLY_BLOCKED, ON_HOLD (approval
 	// pending), REJECTED, TIER_UPDATE_PENDING. Pending states are
 	// converging: never recreate them (§3.5).
@@ -32,10 +33,15 @@ type Subscription struct {
 }
 
 // Subscriptions manages DevPortal v3 subscriptions. The list needs an
-// applicationId or apiId (§3.5), so wso2sync reads them per application.
+// applicationId or apiId (§3.5): providers.Read lists them per API when
+// there are fewer APIs than applications, else per application.
 type Subscriptions interface {
 	// List pages through one application's subscriptions.
 	List(ctx context.Context, app AppRef) ([]Subscription, error)
+	// ListByAPI pages through one API's subscriptions (of the token
+	// user's applications). appName names the application of an item by
+	// its applicationId; items it reports false for are left out.
+	ListByAPI(ctx context.Context, api API, appName func(appID string) (string, bool)) ([]Subscription, error)
 	// Create subscribes app to the API; a lost response is not repeated
 	// when the subscription turns out to exist.
 	Create(ctx context.Context, app AppRef, apiID string, api spec.APIRef, tier string) (*Subscription, error)
@@ -51,13 +57,16 @@ type wireSubAPI struct {
 }
 
 type wireSub struct {
-	SubscriptionID            string      `json:"subscriptionId,omitempty"`
-	ApplicationID             string      `json:"applicationId"`
-	APIID                     string      `json:"apiId"`
-	APIInfo                   *wireSubAPI `json:"apiInfo,omitempty"`
-	ThrottlingPolicy          string      `json:"throttlingPolicy"`
-	RequestedThrottlingPolicy string      `json:"requestedThrottlingPolicy,omitempty"`
-	Status                    string      `json:"status,omitempty"`
+	SubscriptionID  string      `json:"subscriptionId,omitempty"`
+	ApplicationID   string      `json:"applicationId"`
+	APIID           string      `json:"apiId"`
+	APIInfo         *wireSubAPI `json:"apiInfo,omitempty"`
+	ApplicationInfo *struct {
+		Name string `json:"name"`
+	} `json:"applicationInfo,omitempty"`
+	ThrottlingPolicy          string `json:"throttlingPolicy"`
+	RequestedThrottlingPolicy string `json:"requestedThrottlingPolicy,omitempty"`
+	Status                    string `json:"status,omitempty"`
 }
 
 type subscriptions struct{ cl *Client }
@@ -73,6 +82,26 @@ func (s *subscriptions) List(ctx context.Context, app AppRef) ([]Subscription, e
 	out := make([]Subscription, 0, len(list))
 	for i := range list {
 		out = append(out, subToSpec(app.Name, &list[i], spec.APIRef{}))
+	}
+	return out, nil
+}
+
+func (s *subscriptions) ListByAPI(ctx context.Context, api API, appName func(string) (string, bool)) ([]Subscription, error) {
+	list, err := listAll[wireSub](ctx, s.cl, transport.Request{
+		PathTemplate: DevportalBase + "/subscriptions", Query: url.Values{"apiId": {api.ID}},
+		Scopes: scSub, Identity: "API " + api.Name + ":" + api.Version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ref := spec.APIRef{Name: api.Name, Version: api.Version}
+	out := make([]Subscription, 0, len(list))
+	for i := range list {
+		name, ok := appName(list[i].ApplicationID)
+		if !ok {
+			continue
+		}
+		out = append(out, subToSpec(name, &list[i], ref))
 	}
 	return out, nil
 }
@@ -146,6 +175,6 @@ func subToSpec(app string, w *wireSub, api spec.APIRef) Subscription {
 	}
 	o := &spec.Subscription{Object: object(spec.KindSubscription, SubscriptionName(app, api)),
 		Spec: spec.SubscriptionSpec{Application: app, API: api, ThrottlingPolicy: w.ThrottlingPolicy}}
-	return Subscription{ID: w.SubscriptionID, APIID: w.APIID, Object: o, Status: w.Status,
+	return Subscription{ID: w.SubscriptionID, APIID: w.APIID, ApplicationID: w.ApplicationID, Object: o, Status: w.Status,
 		RequestedThrottlingPolicy: w.RequestedThrottlingPolicy}
 }
