@@ -4,7 +4,8 @@
 // 7.1), one file per kind with the same small List/Create/Update/Delete
 // shape and the manifest types of internal/spec as values, over the HTTP
 // plumbing in transport/ (retries, AIMD limiter, call counter, typed
-// errors, DCR and token sources). trust/ (JVM truststores) is to come.
+// errors, DCR and token sources). trust/ reads and writes the JVM
+// truststores (local files; reconcile wires it, see its truststores.go).
 //
 // # Opening and reading
 //

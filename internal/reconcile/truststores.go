@@ -74,12 +74,12 @@ func (p *Pass) readTruststores(ctx context.Context, live *providers.Live) error 
 	for _, t := range p.State.Truststores {
 		pw, err := p.secret(ctx, &t.Spec.Password)
 		if err != nil {
-			return fmt.Errorf("Truststore %s: spec.password: %w", t.Metadata.Name, err)
+			return fmt.Errorf("truststore %s: spec.password: %w", t.Metadata.Name, err)
 		}
 		path := p.truststorePath(t)
 		l, err := trust.Live(t, path, pw, trust.Stale(t, path, own))
 		if err != nil {
-			return fmt.Errorf("Truststore %s: %s: %w", t.Metadata.Name, path, err)
+			return fmt.Errorf("truststore %s: %s: %w", t.Metadata.Name, path, err)
 		}
 		if l != nil {
 			live.State.Truststores = append(live.State.Truststores, l)
@@ -243,7 +243,7 @@ func (p *Pass) truststore(ctx context.Context, c diff.Change) (err error) {
 		if rerr := p.restart(ctx, action); rerr != nil {
 			p.log.Error("restart failed after a truststore change", "truststore", c.Name, "restart", trust.DescribeRestart(action), "error", rerr)
 			if err == nil {
-				err = fmt.Errorf("Truststore %s was written, but %w; run it by hand: the JVM reads its truststore only at start-up", c.Name, rerr)
+				err = fmt.Errorf("truststore %s was written, but %w; run it by hand: the JVM reads its truststore only at start-up", c.Name, rerr)
 			}
 			return
 		}
@@ -252,7 +252,7 @@ func (p *Pass) truststore(ctx context.Context, c diff.Change) (err error) {
 
 	pw, err := p.secret(ctx, &t.Spec.Password)
 	if err != nil {
-		return fmt.Errorf("Truststore %s: spec.password: %w", c.Name, err)
+		return fmt.Errorf("truststore %s: spec.password: %w", c.Name, err)
 	}
 	r.mu.Lock()
 	if r.own == nil {

@@ -129,13 +129,13 @@ func Apply(ctx context.Context, t *spec.Truststore, path, password string, src S
 	for i, e := range t.Spec.Entries {
 		c, err := src.Entry(ctx, t, i)
 		if err != nil {
-			return Result{Path: d.Path}, fmt.Errorf("Truststore %s: %w", t.Metadata.Name, err)
+			return Result{Path: d.Path}, fmt.Errorf("truststore %s: %w", t.Metadata.Name, err)
 		}
 		d.Entries = append(d.Entries, Entry{Alias: e.Alias, Cert: c})
 	}
 	res, err := Write(d, own, now)
 	if err != nil {
-		return res, fmt.Errorf("Truststore %s: %w", t.Metadata.Name, err)
+		return res, fmt.Errorf("truststore %s: %w", t.Metadata.Name, err)
 	}
 	return res, nil
 }

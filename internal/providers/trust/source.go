@@ -54,7 +54,7 @@ func (s Sources) Source(ctx context.Context, o *spec.Object, field string, src s
 func (s Sources) Certificate(ctx context.Context, c *spec.Certificate) (*x509.Certificate, error) {
 	cert, err := s.Source(ctx, &c.Object, "spec.source", c.Spec.Source)
 	if err != nil {
-		return nil, fmt.Errorf("Certificate %s: %w", c.Metadata.Name, err)
+		return nil, fmt.Errorf("certificate %s: %w", c.Metadata.Name, err)
 	}
 	return cert, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -271,13 +270,4 @@ func (s *Store) Encode(password string) ([]byte, error) {
 		return pkcs12.Passwordless.EncodeTrustStoreEntries(entries, "")
 	}
 	return pkcs12.Modern2023.EncodeTrustStoreEntries(entries, password)
-}
-
-// exists reports whether a path exists (false only for "not exist").
-func exists(path string) (bool, error) {
-	_, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	return err == nil, err
 }
