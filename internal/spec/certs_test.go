@@ -67,6 +67,8 @@ func TestCertificateChecks(t *testing.T) {
 			wantErr: `certificate "CN=old" expired`},
 		{name: "expiring", files: map[string]string{"wso2sync.yaml": doc("    file: c.pem\n"), "c.pem": string(EncodeCertPEM(soon))},
 			wantWarn: `certificate "CN=soon" expires on`},
+		{name: "expiring outside a shorter window", files: map[string]string{"wso2sync.yaml": strings.Replace(doc("    file: c.pem\n"), "  apis:", "  tls: {expiryWarningDays: 7}\n  apis:", 1), "c.pem": string(EncodeCertPEM(soon))},
+			mustNotShow: "expires on"},
 		{name: "pin matches", files: map[string]string{"wso2sync.yaml": doc("    file: c.pem\n    sha256: " + ColonFingerprint(CertFingerprint(good)) + "\n"), "c.pem": string(EncodeCertPEM(good))}},
 		{name: "pin differs", files: map[string]string{"wso2sync.yaml": doc("    file: c.pem\n    sha256: " + CertFingerprint(soon) + "\n"), "c.pem": string(EncodeCertPEM(good))},
 			wantErr: "the certificate's fingerprint is " + CertFingerprint(good)},

@@ -188,6 +188,9 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	if r.expiry == 0 && st.Environment != nil && st.Environment.Spec.TLS.ExpiryWarningDays > 0 {
+		r.expiry = time.Duration(st.Environment.Spec.TLS.ExpiryWarningDays) * 24 * time.Hour
+	}
 	if r.expiry == 0 {
 		r.expiry = 30 * 24 * time.Hour
 	}

@@ -141,6 +141,9 @@ func (e *EnvironmentSpec) AdminCredentials(s Server) *Credentials {
 type TLS struct {
 	CABundle           string `json:"caBundle,omitempty"`
 	InsecureSkipVerify bool   `json:"insecureSkipVerify"`
+	// ExpiryWarningDays is how close to its expiry a declared certificate
+	// gets a warning (30 if unset; LoadOptions.ExpiryWarning wins).
+	ExpiryWarningDays int `json:"expiryWarningDays,omitempty"`
 }
 
 // Mode says whether an environment's changes are applied.
