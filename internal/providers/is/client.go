@@ -1,7 +1,8 @@
 // Package is is the typed client of WSO2 Identity Server 7.1 for wso2sync:
-// SCIM2 users (users.go), SCIM2 Roles v2 (roles.go) and OAuth DCR v1.1
-// clients (clients.go), each behind a small interface that takes and
-// returns the manifest types of internal/spec.
+// SCIM2 users (users.go), SCIM2 Roles v2 (roles.go), OAuth DCR v1.1
+// clients (clients.go) and the applications behind them (applications.go:
+// lookup by client id, secret rotation), each behind a small interface
+// that takes and returns the manifest types of internal/spec.
 //
 // Calls go through one transport.Client authorized with Basic admin
 // credentials or a client_credentials token holding Scopes (as the
@@ -35,6 +36,9 @@ var Scopes = []string{
 	"internal_user_mgt_update", "internal_user_mgt_delete",
 	"internal_role_mgt_view", "internal_role_mgt_create", "internal_role_mgt_update", "internal_role_mgt_delete",
 	"internal_dcr_view", "internal_dcr_create", "internal_dcr_update", "internal_dcr_delete",
+	// applications: find the app behind a client, regenerate its secret
+	// (the spec says _create for regenerate-secret; _update is asked too).
+	"internal_application_mgt_view", "internal_application_mgt_create", "internal_application_mgt_update",
 }
 
 const (
@@ -66,9 +70,10 @@ type Client struct {
 	c    *transport.Client
 	opts Options
 
-	Users   Users
-	Roles   Roles
-	Clients Clients
+	Users        Users
+	Roles        Roles
+	Clients      Clients
+	Applications Applications
 }
 
 // New returns a client over c, which must carry the IS authenticator.
@@ -80,6 +85,7 @@ func New(c *transport.Client, opts Options) *Client {
 	cl.Users = &users{cl}
 	cl.Roles = &roles{cl}
 	cl.Clients = &clients{cl}
+	cl.Applications = &applications{cl}
 	return cl
 }
 
