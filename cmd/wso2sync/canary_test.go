@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/sim"
+	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
 // A Resident Key Manager application added to the example estate: its
@@ -97,6 +99,40 @@ func (c *canaryEnv) sealedSecrets() map[string]string {
 	return out
 }
 
+// sealedConsumerKey is the consumer key sealed for a key ("app/TYPE (KM)").
+func (c *canaryEnv) sealedConsumerKey(key string) string {
+	s := secrets.NewStore(filepath.Join(c.dir, "sealed"))
+	ix, err := s.ReadIndex()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, e := range ix.Entries {
+		if e.Key().String() == key {
+			cr, err := s.OpenFile(e.File, secrets.Identities{c.id})
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			return cr.ConsumerKey
+		}
+	}
+	c.t.Fatalf("%s is not sealed", key)
+	return ""
+}
+
+// isToken asks IS /oauth2/token for a client_credentials token and
+// returns the status.
+func (c *canaryEnv) isToken(clientID, secret string) int {
+	req, _ := http.NewRequest("POST", c.sim.ISURL()+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, secret)
+	res, err := c.sim.HTTPClient().Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
 // TestCanary runs validate, plan, apply (enforce), rotate, export and the
 // secrets commands against the simulator with debug logs and a canary
 // input secret; no secret (the canary, nor any server-generated consumer
@@ -142,16 +178,26 @@ func TestCanary(t *testing.T) {
 		t.Fatal("the secret did not rotate")
 	}
 	must(0, "plan")
-	// With the IS 7 key manager APIM rotates nothing (WSO2-API §5.15): a
-	// clear failure, and the sealed secret is kept.
-	_, _, errs := c.cli("rotate", "forex-client", "--auto-approve")
-	if !strings.Contains(errs+c.outputs.String(), "does not rotate secrets of this key manager") {
-		t.Fatalf("IS7 rotate: %s", errs)
+	// With the IS 7 key manager the secret rotates in IS (APIM's
+	// regenerate-secret rotates nothing there, WSO2-API §5.15): the old
+	// secret stops working at IS /oauth2/token, the new sealed one works.
+	fk := "forex-client/PRODUCTION (WSO2IS)"
+	forexID := c.sealedConsumerKey(fk)
+	if c.isToken(forexID, before[fk]) != 200 {
+		t.Fatal("the IS7 key's secret does not work before rotation")
 	}
-	if c.sealedSecrets()["forex-client/PRODUCTION (WSO2IS)"] != before["forex-client/PRODUCTION (WSO2IS)"] {
-		t.Fatal("a failed rotation changed the sealed secret")
+	must(0, "rotate", "forex-client", "--auto-approve")
+	afterIS := c.sealedSecrets()
+	if afterIS[fk] == before[fk] || afterIS[fk] == "" {
+		t.Fatal("the IS7 key's secret did not rotate")
 	}
-
+	if code := c.isToken(forexID, before[fk]); code != 401 {
+		t.Fatalf("the old IS7 secret: token status %d, want 401", code)
+	}
+	if code := c.isToken(forexID, afterIS[fk]); code != 200 {
+		t.Fatalf("the new IS7 secret: token status %d, want 200", code)
+	}
+	must(0, "plan")
 	must(0, "export", "--out", filepath.Join(work, "export"))
 	must(0, "secrets", "list")
 	must(0, "secrets", "list", "-o", "json")
@@ -178,6 +224,9 @@ func TestCanary(t *testing.T) {
 	for k, v := range after {
 		leaks["after "+k] = v
 	}
+	for k, v := range afterIS {
+		leaks["after IS rotation "+k] = v
+	}
 	for what, v := range leaks {
 		if bytes.Contains(hay.Bytes(), []byte(v)) {
 			t.Errorf("%s leaked", what)
@@ -198,8 +247,18 @@ func TestCanary(t *testing.T) {
 // TestRotationCrash: the secret is regenerated on the server but cannot be
 // sealed (as if killed between the two). The run fails loudly naming the
 // key, the old sealed file is intact, and the next run re-seals the live
-// value, so access is never lost.
+// value, so access is never lost. Both places a secret rotates: APIM
+// (Resident KM) and IS (the IS 7 key manager).
 func TestRotationCrash(t *testing.T) {
+	for _, tc := range []struct{ name, app, km string }{
+		{"resident", "canary-client", "Resident Key Manager"},
+		{"is7", "forex-client", "WSO2IS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testRotationCrash(t, tc.app, tc.km) })
+	}
+}
+
+func testRotationCrash(t *testing.T, app, km string) {
 	c := newCanaryEnv(t, "CANARY-crash-1")
 	must := func(want int, args ...string) (string, string) {
 		t.Helper()
@@ -210,9 +269,10 @@ func TestRotationCrash(t *testing.T) {
 		return out, errs
 	}
 	must(0, "apply", "--mode", "enforce", "--auto-approve")
-	k := "canary-client/PRODUCTION (Resident Key Manager)"
+	k := app + "/PRODUCTION (" + km + ")"
 	old := c.sealedSecrets()[k]
-	file := filepath.Join(c.dir, "sealed", "canary-client.PRODUCTION.age")
+	clientID := c.sealedConsumerKey(k)
+	file := filepath.Join(c.dir, "sealed", app+".PRODUCTION.age")
 	oldBytes, _ := os.ReadFile(file)
 
 	// Make the seal fail after the server rotated: the temp file cannot
@@ -220,8 +280,8 @@ func TestRotationCrash(t *testing.T) {
 	tmp := file + ".saved"
 	os.Rename(file, tmp)
 	os.MkdirAll(filepath.Join(file, "x"), 0o755)
-	out, errs := must(1, "rotate", "canary-client", "--auto-approve", "--log-format", "json")
-	if !strings.Contains(out+errs, "was rotated on the server") || !strings.Contains(out+errs, "canary-client") {
+	out, errs := must(1, "rotate", app, "--auto-approve", "--log-format", "json")
+	if !strings.Contains(out+errs, "was rotated on the server") || !strings.Contains(out+errs, app) {
 		t.Fatalf("no loud failure:\n%s\n%s", out, errs)
 	}
 	os.RemoveAll(file)
@@ -230,17 +290,20 @@ func TestRotationCrash(t *testing.T) {
 		t.Fatal("the old sealed file changed")
 	}
 	ix, _ := secrets.NewStore(filepath.Join(c.dir, "sealed")).ReadIndex()
-	if e := ix.Lookup("canary-client", "PRODUCTION"); len(e) != 1 || e[0].Rotating == nil {
+	if e := ix.Lookup(app, "PRODUCTION"); len(e) != 1 || e[0].Rotating == nil {
 		t.Fatalf("no rotating mark: %+v", e)
 	}
 	journal, _ := os.ReadFile(filepath.Join(c.dir, ".wso2sync", "journal.jsonl"))
-	if !bytes.Contains(journal, []byte("canary-client/PRODUCTION/Resident Key Manager")) || !bytes.Contains(journal, []byte("rotate")) {
+	if !bytes.Contains(journal, []byte(app+"/PRODUCTION/"+km)) || !bytes.Contains(journal, []byte("rotate")) {
 		t.Fatalf("the journal does not name the rotated key:\n%s", journal)
+	}
+	if km != spec.ResidentKeyManager && c.isToken(clientID, old) != 401 {
+		t.Fatal("the secret did not rotate in IS")
 	}
 
 	// The next plan shows the re-seal; apply recovers.
 	out, _ = must(exitChanges, "plan")
-	if !strings.Contains(out, "~ spec.keys[PRODUCTION/Resident Key Manager].consumerSecret (sealed): sha256:") {
+	if !strings.Contains(out, "~ spec.keys[PRODUCTION/"+km+"].consumerSecret (sealed): sha256:") {
 		t.Fatalf("plan after the crash:\n%s", out)
 	}
 	out, _ = must(exitChanges, "plan", "-o", "json")
@@ -251,6 +314,9 @@ func TestRotationCrash(t *testing.T) {
 	now := c.sealedSecrets()[k]
 	if now == old || now == "" {
 		t.Fatal("the new live secret was not re-sealed")
+	}
+	if km != spec.ResidentKeyManager && c.isToken(clientID, now) != 200 {
+		t.Fatal("the re-sealed IS secret does not work at IS /oauth2/token")
 	}
 	must(0, "plan")
 }

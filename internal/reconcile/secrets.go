@@ -10,6 +10,7 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers/transport"
 	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
@@ -241,14 +242,22 @@ func (p *Pass) seal(kid secrets.KeyID, rotated bool, so *SecretOptions) error {
 	return nil
 }
 
-// errNoRotation is APIM's regenerate-secret with the IS 7 key manager: the
-// connector rotates nothing (WSO2-API §3.4, §5.15).
-var errNoRotation = errors.New("APIM's regenerate-secret does not rotate secrets of this key manager (WSO2-API §5.15: the IS 7 connector returns no new secret)")
+// errNoRotation is APIM's regenerate-secret with a key manager whose
+// connector returns no new secret (WSO2-API §3.4, §5.15).
+var errNoRotation = errors.New("APIM's regenerate-secret does not rotate secrets of this key manager (WSO2-API §5.15: the connector returns no new secret)")
+
+// kmTypeIS7 is the key manager type whose secrets rotate in IS.
+const kmTypeIS7 = "WSO2-IS-7"
 
 // rotate renews a key's consumer secret and seals the new one. The index
 // is marked first, so a crash between the server call and the seal is seen
 // by the next run, which re-seals the live (new) value. The old sealed file
 // stays until the new one replaces it atomically.
+//
+// Where the secret really changes depends on the key manager: the Resident
+// KM rotates through APIM's oauth-keys regenerate-secret; the IS 7 key
+// manager in IS (WSO2-API §3.4, §5.15: APIM's call rotates nothing there),
+// through the IS application behind the client (rotateInIS).
 func (p *Pass) rotate(ctx context.Context, kid secrets.KeyID, so *SecretOptions) error {
 	if !so.Sealing() {
 		return fmt.Errorf("cannot rotate %s: no seal recipients, so the new secret could not be kept (set spec.seal.recipients or pass --seal-recipient)", kid)
@@ -256,6 +265,9 @@ func (p *Pass) rotate(ctx context.Context, kid secrets.KeyID, so *SecretOptions)
 	lk := p.liveKey(kid.Application, kid.KeyType, kid.KeyManager)
 	if lk == nil || lk.KeyMappingID == "" {
 		return fmt.Errorf("cannot rotate %s: no live key mapping (re-run plan)", kid)
+	}
+	if km := p.State.KeyManager(kid.KeyManager); km != nil && km.Spec.Type == kmTypeIS7 {
+		return p.rotateInIS(ctx, kid, lk.ConsumerKey, so)
 	}
 	if err := so.Sealer.Store.MarkRotating(kid); err != nil {
 		return fmt.Errorf("cannot rotate %s: %w", kid, err)
@@ -270,6 +282,55 @@ func (p *Pass) rotate(ctx context.Context, kid secrets.KeyID, so *SecretOptions)
 		return fmt.Errorf("rotating %s: %w", kid, err)
 	}
 	p.log.Info("rotated", "key", kid.String(), "fingerprint", fp)
+	return p.sealRotated(kid, fp, so)
+}
+
+// rotateInIS rotates the secret of an IS 7 key manager's key in IS: the
+// IS application behind the client is looked up by client id (before the
+// index is marked, so a key IS does not know fails with nothing changed),
+// then its OIDC secret is regenerated, captured and sealed. APIM reads
+// these secrets live from IS, so the next read sees the new one.
+func (p *Pass) rotateInIS(ctx context.Context, kid secrets.KeyID, clientID string, so *SecretOptions) error {
+	if clientID == "" {
+		return fmt.Errorf("cannot rotate %s: the live key has no consumer key (re-run plan)", kid)
+	}
+	apps := p.Providers.IS.Applications
+	appID, err := apps.FindByClientID(ctx, clientID)
+	if err != nil {
+		return fmt.Errorf("cannot rotate %s: finding the IS application of client %s: %w", kid, clientID, err)
+	}
+	if appID == "" {
+		return fmt.Errorf("cannot rotate %s: IS has no application for client %s (is key manager %s backed by another IS than spec.is.url?)",
+			kid, clientID, kid.KeyManager)
+	}
+	if err := so.Sealer.Store.MarkRotating(kid); err != nil {
+		return fmt.Errorf("cannot rotate %s: %w", kid, err)
+	}
+	so.Sealer.Forget(kid)
+	secret, err := apps.RegenerateSecret(ctx, appID)
+	if err != nil {
+		var ae *transport.APIError
+		if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
+			// Refused: nothing rotated.
+			_ = so.Sealer.Store.ClearRotating(kid)
+			return fmt.Errorf("rotating %s in IS: %w", kid, err)
+		}
+		// The secret may have changed: keep the mark, so the next run
+		// re-seals whatever is live.
+		return fmt.Errorf("rotating %s in IS (application %s): %w; the secret may have been rotated: run again, the next run re-seals the live value", kid, appID, err)
+	}
+	if secret.IsZero() {
+		return fmt.Errorf("the secret of %s was rotated in IS (application %s) but IS returned none (secret hashing on?); "+
+			"the previous sealed file is unchanged and no longer valid", kid, appID)
+	}
+	so.Sealer.Capture(kid.Application, kid.KeyType, kid.KeyManager, clientID, secret.Reveal())
+	fp := secret.Fingerprint()
+	p.log.Info("rotated", "key", kid.String(), "fingerprint", fp, "in", "IS application "+appID)
+	return p.sealRotated(kid, fp, so)
+}
+
+// sealRotated seals a rotated secret; a failure is loud and names the key.
+func (p *Pass) sealRotated(kid secrets.KeyID, fp string, so *SecretOptions) error {
 	if err := p.seal(kid, true, so); err != nil {
 		return fmt.Errorf("the secret of %s was rotated on the server (now %s) but could not be sealed: %w; "+
 			"the previous sealed file is unchanged and no longer valid; fix sealing and run again: the next run re-seals the live value", kid, fp, err)
