@@ -372,12 +372,14 @@ the environment) and applies in enforce mode after a confirmation (or
 --auto-approve). --mode dry-run only shows the plan.
 
 For each key, the index of the sealed outputs is marked first, the secret is
-regenerated on the server (Resident Key Manager: APIM's regenerate-secret),
-and the new secret is sealed before the step reports success; the previous
-sealed file stays until the new one replaces it. If sealing fails the run
-fails and the journal names the rotated key; the next plan re-seals the live
-value. Keys of the IS 7 key manager cannot be rotated through APIM (its
-regenerate-secret rotates nothing there): the step fails with that reason.
+regenerated on the server, and the new secret is sealed before the step
+reports success; the previous sealed file stays until the new one replaces
+it. Resident Key Manager keys rotate through APIM's regenerate-secret; keys
+of the IS 7 key manager rotate in IS (APIM's regenerate-secret rotates
+nothing there): the IS application behind the client is found by client id
+and its OIDC secret regenerated, so the old secret stops working at once.
+If sealing fails the run fails and the journal names the rotated key; the
+next plan re-seals the live value.
 
 Keys can also rotate on a schedule: spec.keys[].rotate: {every: 90d}.`,
 		Args: cobra.ExactArgs(1),
