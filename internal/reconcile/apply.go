@@ -20,9 +20,11 @@ type ApplyOptions struct {
 // Apply performs the plan's changes through the providers.
 func (p *Pass) Apply(ctx context.Context, plan *diff.Plan, o ApplyOptions) *apply.Result {
 	p.trustBegin(plan)
+	p.beginMembers(plan)
 	steps := apply.Steps(plan, p.Do)
 	res := apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
 		Inventory: o.Inventory, Progress: o.Progress})
+	p.endMembers(ctx, res)
 	p.trustEnd(ctx, res)
 	return res
 }

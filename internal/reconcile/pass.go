@@ -47,6 +47,9 @@ type Pass struct {
 	ids   map[spec.Kind]map[string]string
 	log   *slog.Logger
 	trust *trustRun // the truststore step of the running Apply
+	// members batches the role memberships of the running Apply's user
+	// steps (members.go); nil outside Apply.
+	members *memberBatches
 }
 
 // LoadError is a manifest problem: Diagnostics says what.

@@ -181,14 +181,17 @@ func summarise(p *diff.Plan) diff.Summary {
 // step, and so the run), seal-only changes re-seal the live value, and
 // Rotate changes rotate the secret on the server and seal the new one.
 func (p *Pass) ApplySealed(ctx context.Context, plan *diff.Plan, o ApplyOptions, so *SecretOptions) *apply.Result {
+	p.beginMembers(plan) // role memberships batched per role (members.go)
 	steps := apply.Steps(plan, func(c diff.Change) func(context.Context) error {
 		if c.Kind != diff.KindApplicationKey || c.Action == diff.Delete {
 			return p.Do(c)
 		}
 		return func(ctx context.Context) error { return p.keySealed(ctx, c, so) }
 	})
-	return apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
+	res := apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
 		Inventory: o.Inventory, Progress: o.Progress})
+	p.endMembers(ctx, res)
+	return res
 }
 
 func (p *Pass) keySealed(ctx context.Context, c diff.Change, so *SecretOptions) error {

@@ -2,7 +2,7 @@ package reconcile
 
 import (
 	"context"
-	"slices"
+	"errors"
 
 	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/spec"
@@ -11,7 +11,12 @@ import (
 // user creates a user (with its password and role memberships), updates
 // its name, emails and roles, or deletes it. Passwords are write-only:
 // they are set on create only.
-func (p *Pass) user(ctx context.Context, c diff.Change) error {
+func (p *Pass) user(ctx context.Context, c diff.Change) (err error) {
+	if b := p.memberBatches(); b != nil {
+		// Report (nothing, if setRoles did not) however the step ends, so
+		// that the role batches it is counted in are not left waiting.
+		defer func() { err = errors.Join(err, b.report(ctx, p, c.Name, "", nil, nil)) }()
+	}
 	u := p.Providers.IS.Users
 	id := p.id(spec.KindUser, c.Name)
 	if c.Action == diff.Delete || (c.Action == diff.Replace && id != "") {
@@ -47,32 +52,28 @@ func (p *Pass) user(ctx context.Context, c diff.Change) error {
 	return p.setRoles(ctx, c.Name, id, have, d.Spec.Roles)
 }
 
-// setRoles adds and removes the user's role memberships.
+// setRoles adds and removes the user's role memberships: into the role
+// batches of the running Apply (members.go), else directly, one PATCH per
+// role.
 func (p *Pass) setRoles(ctx context.Context, user, id string, have, want []string) error {
-	r := p.Providers.IS.Roles
-	for _, role := range want {
-		if slices.Contains(have, role) {
-			continue
-		}
-		rid := p.id(spec.KindRole, role)
-		if rid == "" {
+	add, remove := rolesDelta(have, want)
+	for _, role := range add {
+		if p.id(spec.KindRole, role) == "" {
 			return &missingRoleError{user: user, role: role}
 		}
-		if err := r.AddUsers(ctx, rid, []string{id}); err != nil {
-			return err
-		}
 	}
-	for _, role := range have {
-		if slices.Contains(want, role) {
-			continue
-		}
-		if rid := p.id(spec.KindRole, role); rid != "" {
-			if err := r.RemoveUsers(ctx, rid, []string{id}); err != nil {
-				return err
-			}
-		}
+	if b := p.memberBatches(); b != nil {
+		return b.report(ctx, p, user, id, add, remove)
 	}
-	return nil
+	return p.sendOne(ctx, user, id, add, remove)
+}
+
+// memberBatches returns the role batches of the running Apply (nil
+// outside one).
+func (p *Pass) memberBatches() *memberBatches {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.members
 }
 
 type missingRoleError struct{ user, role string }
