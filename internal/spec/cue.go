@@ -16,10 +16,12 @@ import (
 )
 
 // validator holds the compiled CUE schema for one Load. A cue.Context is
-// not safe for concurrent use, so each Load compiles its own (a few ms).
+// not safe for concurrent use, so each Load compiles its own (a few ms),
+// and each validation worker of a large Load too (validateAll).
 type validator struct {
 	ctx    *cue.Context
 	schema cue.Value
+	defs   map[Kind]cue.Value // #<Kind>, looked up once
 }
 
 func newValidator() (*validator, error) {
@@ -28,12 +30,17 @@ func newValidator() (*validator, error) {
 	if err := v.Err(); err != nil {
 		return nil, fmt.Errorf("embedded schema does not compile: %w", err)
 	}
-	return &validator{ctx: ctx, schema: v}, nil
+	return &validator{ctx: ctx, schema: v, defs: map[Kind]cue.Value{}}, nil
 }
 
 // definition returns #<Kind>.
 func (v *validator) definition(k Kind) cue.Value {
-	return v.schema.LookupPath(cue.ParsePath("#" + string(k)))
+	d, ok := v.defs[k]
+	if !ok {
+		d = v.schema.LookupPath(cue.ParsePath("#" + string(k)))
+		v.defs[k] = d
+	}
+	return d
 }
 
 // validate unifies the merged document with its kind's definition. On

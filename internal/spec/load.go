@@ -60,6 +60,7 @@ type loader struct {
 	loaded    map[string]bool // absolute dirs already loaded (diamond includes)
 	files     []string
 	validator *validator // compiled schema; nil means compile one in build
+	fileRefs  []fileRef  // {file:}/{sealed:} references found by the structure check
 	parseFail bool
 }
 

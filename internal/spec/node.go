@@ -37,18 +37,25 @@ func (k nodeKind) String() string {
 }
 
 // Limits that keep hostile input (alias bombs, deep nesting) from exhausting
-// memory or the stack; real manifests are far below them.
+// memory or the stack; real manifests are far below them. Nodes written
+// out in the file are bounded by the file size (maxFileSize) and by
+// maxNodes, which a file of 20,000 subscriptions (≈ 300,000 nodes) is far
+// below; nodes produced by expanding aliases are what a "billion laughs"
+// file multiplies, and are capped separately by maxAliasNodes.
 const (
-	maxNodes = 100_000
-	maxDepth = 100
+	maxNodes      = 5_000_000
+	maxAliasNodes = 100_000
+	maxDepth      = 100
 )
 
 var errTooLarge = errors.New("document too large or too deeply nested (YAML aliases expanded too far?)")
 
 // converter turns yaml.Node trees into node trees for one file.
 type converter struct {
-	file  string
-	count int
+	file    string
+	count   int // nodes converted
+	aliased int // of which inside an alias expansion
+	inAlias int // depth of alias expansions being converted
 }
 
 func (c *converter) position(n *yaml.Node) Position {
@@ -59,7 +66,10 @@ func (c *converter) position(n *yaml.Node) Position {
 // the manifests do not allow.
 func (c *converter) convert(n *yaml.Node, depth int) (*node, error) {
 	c.count++
-	if c.count > maxNodes || depth > maxDepth {
+	if c.inAlias > 0 {
+		c.aliased++
+	}
+	if c.count > maxNodes || c.aliased > maxAliasNodes || depth > maxDepth {
 		return nil, errTooLarge
 	}
 	pos := c.position(n)
@@ -73,7 +83,9 @@ func (c *converter) convert(n *yaml.Node, depth int) (*node, error) {
 		if n.Alias == nil {
 			return nil, &posError{pos, "unresolved YAML alias"}
 		}
+		c.inAlias++
 		out, err := c.convert(n.Alias, depth+1)
+		c.inAlias--
 		if err != nil {
 			return nil, err
 		}

@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -165,24 +168,7 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 		}
 		declared[m.kind][m.name] = m.source
 	}
-	sc := &structure{sink: l.sink}
-	for _, k := range order {
-		if l.ctx.Err() != nil {
-			break
-		}
-		m := objs[k]
-		t := docType(m.kind)
-		sc.check(m.root, t, "")
-		positions := map[string]Position{}
-		m.root.positions("", positions)
-		obj := newDoc(m.kind)
-		if !v.validate(m.kind, m.root, positions, m.source, obj, l.sink) {
-			continue
-		}
-		meta := obj.Meta()
-		meta.Source, meta.Positions = m.source, positions
-		st.add(obj)
-	}
+	l.validateAll(v, objs, order, st)
 	st.sort()
 	r := &refChecker{st: st, sink: l.sink, declared: declared, now: opts.Now, expiry: opts.ExpiryWarning}
 	if r.now == nil {
@@ -194,7 +180,7 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 	if r.expiry == 0 {
 		r.expiry = 30 * 24 * time.Hour
 	}
-	r.files(sc.fileRefs)
+	r.files(l.fileRefs)
 	if !l.parseFail {
 		// With a file that did not parse, missing references are most likely
 		// in the part that was lost; reporting them would only be noise.
@@ -203,6 +189,90 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 	r.local()
 	return st
 }
+
+// validateAll runs the Go-side structure check and the CUE validation of
+// every merged document and adds the valid ones to st. The CUE part, most
+// of a large Load, runs on up to GOMAXPROCS workers, each with its own
+// cue.Context (not safe for concurrent use) and compiled schema; the
+// diagnostics and objects are collected per document and added in
+// document order, so the result does not depend on the scheduling.
+func (l *loader) validateAll(v *validator, objs map[string]*merged, order []string, st *State) {
+	type result struct {
+		obj       Resource
+		positions map[string]Position
+		ds        diagSink
+	}
+	res := make([]result, len(order))
+	sc := &structure{}
+	for i, k := range order {
+		if l.ctx.Err() != nil {
+			res = res[:i]
+			break
+		}
+		m := objs[k]
+		sc.sink = &res[i].ds
+		sc.check(m.root, docType(m.kind), "")
+	}
+	sc.sink = l.sink
+	one := func(v *validator, i int) {
+		m := objs[order[i]]
+		r := &res[i]
+		r.positions = map[string]Position{}
+		m.root.positions("", r.positions)
+		obj := newDoc(m.kind)
+		if v.validate(m.kind, m.root, r.positions, m.source, obj, &r.ds) {
+			r.obj = obj
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(res)/validateChunk)
+	if workers <= 1 {
+		for i := range res {
+			one(v, i)
+		}
+	} else {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for w := range workers {
+			wv := v
+			if w > 0 {
+				var err error
+				if wv, err = newValidator(); err != nil {
+					continue // never expected (v compiled); the others take its share
+				}
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for l.ctx.Err() == nil {
+					lo := int(next.Add(validateChunk)) - validateChunk
+					if lo >= len(res) {
+						return
+					}
+					for i := lo; i < min(lo+validateChunk, len(res)); i++ {
+						one(wv, i)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	for i := range res {
+		r := &res[i]
+		l.sink.ds = append(l.sink.ds, r.ds.ds...)
+		if r.obj == nil {
+			continue
+		}
+		m := objs[order[i]]
+		meta := r.obj.Meta()
+		meta.Source, meta.Positions = m.source, r.positions
+		st.add(r.obj)
+	}
+	l.fileRefs = sc.fileRefs
+}
+
+// validateChunk is how many documents a validation worker takes at a
+// time; Loads of fewer than two chunks validate on one goroutine.
+const validateChunk = 64
 
 func joinFile(dir, name string) string { return filepath.Join(dir, name) }
 
