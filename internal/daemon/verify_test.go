@@ -45,12 +45,12 @@ func TestSignedCommitsOnly(t *testing.T) {
 	}
 	signed := commit("signed", key)
 	src, _ := NewGitSource(GitOptions{URL: remote.bare, Ref: "main", Path: "env", CacheDir: t.TempDir(), VerifyKeys: pub.String()})
-	dir, rev, err := src.Sync(t.Context())
+	_, rev, err := src.Sync(t.Context())
 	if err != nil || rev.Commit != signed {
 		t.Fatalf("signed commit: %v %s", err, rev.Commit)
 	}
 	commit("unsigned", nil)
-	dir, rev, err = src.Sync(t.Context())
+	dir, rev, err := src.Sync(t.Context())
 	if !IsInvalid(err) || !strings.Contains(err.Error(), "not signed") || rev.Commit != signed {
 		t.Fatalf("unsigned commit: %v, at %s", err, rev.Commit)
 	}
