@@ -8,7 +8,10 @@
 // 20ms), BENCH_SERVER_CONCURRENCY (the simulator's per-server cap, default
 // 16; wso2sync's client concurrency is set to the same figure),
 // BENCH_OUT (default bench-results.json), BENCH_MD (default BENCHMARKS.md;
-// its table between the results markers is replaced; "" to skip).
+// its table between the results markers is replaced; "" to skip),
+// BENCH_NAIVE_SIZES (sizes the naive client runs for, default all: at L
+// it takes ≈ 14 min at 20 ms), BENCH_SIM=inprocess (run the simulator in
+// the bench process instead of a child process; RSS then includes it).
 //
 // For each size it starts an in-process simulator (latency, concurrency
 // cap), generates the size's APIs, writes the manifests of the estate into
@@ -23,11 +26,17 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
 func main() {
+	if conf := os.Getenv(simChildEnv); conf != "" {
+		runSimChild(conf) // the simulator child process (simproc.go)
+		return
+	}
 	if err := run(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: error:", err)
 		os.Exit(1)
@@ -40,6 +49,14 @@ type Config struct {
 	Latency           time.Duration
 	ServerConcurrency int
 	Out, Markdown     string
+	// NaiveSizes are the sizes the naive client runs for (nil: all);
+	// BENCH_NAIVE_SIZES.
+	NaiveSizes []string
+}
+
+// naive reports whether the naive client runs at this size.
+func (c Config) naive(size string) bool {
+	return c.NaiveSizes == nil || slices.Contains(c.NaiveSizes, size)
 }
 
 func configFromEnv() (Config, error) {
@@ -58,6 +75,14 @@ func configFromEnv() (Config, error) {
 	if v := os.Getenv("BENCH_SERVER_CONCURRENCY"); v != "" {
 		if c.ServerConcurrency, err = strconv.Atoi(v); err != nil || c.ServerConcurrency < 1 {
 			return c, fmt.Errorf("BENCH_SERVER_CONCURRENCY: want a positive integer, got %q", v)
+		}
+	}
+	if v, ok := os.LookupEnv("BENCH_NAIVE_SIZES"); ok {
+		c.NaiveSizes = []string{}
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.ToUpper(strings.TrimSpace(n)); n != "" {
+				c.NaiveSizes = append(c.NaiveSizes, n)
+			}
 		}
 	}
 	c.Out = "bench-results.json"

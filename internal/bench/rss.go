@@ -10,9 +10,13 @@ import (
 
 // PeakRSSMiB is the process's peak resident set (VmHWM in
 // /proc/self/status) in MiB; 0 where /proc is missing. The simulator runs
-// in the same process, so the figure includes its stores.
-func PeakRSSMiB() float64 {
-	f, err := os.Open("/proc/self/status")
+// in a child process unless BENCH_SIM=inprocess (simproc.go), so the
+// figure is wso2sync's own.
+func PeakRSSMiB() float64 { return vmHWM("/proc/self/status") }
+
+// vmHWM reads VmHWM (MiB) from a /proc/<pid>/status file.
+func vmHWM(path string) float64 {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0
 	}
