@@ -10,9 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -114,9 +117,7 @@ func (l *loader) loadDir(dir string, stack []string, from Position) {
 	}
 	l.loaded[abs] = true
 	lay := &layer{dir: dir}
-	for _, f := range l.manifestFiles(dir, from) {
-		lay.docs = append(lay.docs, l.parseFile(f)...)
-	}
+	lay.docs = l.parseFiles(l.manifestFiles(dir, from))
 	stack = append(stack, abs)
 	for _, d := range lay.docs {
 		if d.kind != KindEnvironment {
@@ -165,6 +166,52 @@ func (l *loader) manifestFiles(dir string, from Position) []string {
 	}
 	slices.Sort(files)
 	return files
+}
+
+// parseFiles parses files, several at once on up to GOMAXPROCS
+// goroutines (YAML decoding is a large part of a big Load), and merges the
+// documents, diagnostics and file list in file order, as if they had been
+// parsed one after the other.
+func (l *loader) parseFiles(files []string) []*document {
+	if len(files) < 2 || runtime.GOMAXPROCS(0) < 2 {
+		var docs []*document
+		for _, f := range files {
+			docs = append(docs, l.parseFile(f)...)
+		}
+		return docs
+	}
+	type parsed struct {
+		docs []*document
+		sub  loader
+	}
+	out := make([]parsed, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(files) {
+					return
+				}
+				p := &out[i]
+				p.sub = loader{ctx: l.ctx, sink: &diagSink{}}
+				p.docs = p.sub.parseFile(files[i])
+			}
+		}()
+	}
+	wg.Wait()
+	var docs []*document
+	for i := range out {
+		p := &out[i]
+		l.files = append(l.files, p.sub.files...)
+		l.sink.ds = append(l.sink.ds, p.sub.sink.ds...)
+		l.parseFail = l.parseFail || p.sub.parseFail
+		docs = append(docs, p.docs...)
+	}
+	return docs
 }
 
 var reYAMLLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
