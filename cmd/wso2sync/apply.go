@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
 )
 
@@ -75,11 +77,10 @@ was refused.`,
 }
 
 func runApply(ctx context.Context, g *globals, f applyFlags) error {
-	p, so, err := loadSealedPass(ctx, g, &f.seal)
+	p, err := loadPass(ctx, g, &f.seal, f.rotate)
 	if err != nil {
 		return err
 	}
-	so.Rotate = f.rotate
 	env := p.State.Environment
 	mode := f.mode
 	if mode == "" {
@@ -88,16 +89,15 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 	if mode != modeDryRun && mode != modeEnforce {
 		return &cliError{msg: fmt.Sprintf("unknown --mode %q", mode), hint: "use --mode dry-run or --mode enforce", code: exitError}
 	}
-	stateDir := apply.StateDir(g.envDir)
 
 	if mode == modeDryRun {
 		inv, err := loadInventory(g, p)
 		if err != nil {
 			return err
 		}
-		plan, err := computeSealedPlan(ctx, p, inv, so)
+		plan, err := p.MakePlan(ctx, inv)
 		if err != nil {
-			return err
+			return passError(g, err)
 		}
 		if err := renderPlan(g, plan, f.planFlags); err != nil {
 			return err
@@ -108,83 +108,71 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 		return nil
 	}
 
-	// Enforce: one writer per environment.
-	lock, err := apply.Acquire(stateDir, "apply")
+	// Enforce: the pass the daemon runs too (reconcile.Pass.Enforce); this
+	// command adds the rendering, the saved-plan check and the confirmation.
+	var start time.Time
+	res, err := p.Enforce(ctx, reconcile.EnforceOptions{Command: "apply", AllowDeletes: f.allowDeletes,
+		Concurrency: f.concurrency, Progress: progress(g),
+		OnStaleLock: func(st apply.LockInfo) {
+			fmt.Fprintf(g.stderr, "note: took over a stale lock (pid %d on %s, %s)\n", st.PID, st.Host, st.Command)
+		},
+		OnRecovery: func(rec *apply.Recovery) { fmt.Fprintln(g.stderr, rec.Report()) },
+		BeforeApply: func(plan *diff.Plan) error {
+			if err := checkSavedPlan(g, f.planFile, plan); err != nil {
+				return err
+			}
+			if err := renderPlan(g, plan, f.planFlags); err != nil {
+				return err
+			}
+			if plan.HasChanges() && !f.autoApprove && f.planFile == "" {
+				if err := confirm(g); err != nil {
+					return err
+				}
+			}
+			start = time.Now()
+			return nil
+		}})
 	if err != nil {
-		return stateError(err, "another wso2sync apply or run holds the lock of "+stateDir+"; wait for it to finish")
-	}
-	defer lock.Release()
-	if st := lock.Stale(); st != nil {
-		fmt.Fprintf(g.stderr, "note: took over a stale lock (pid %d on %s, %s)\n", st.PID, st.Host, st.Command)
-	}
-	j, err := apply.OpenJournal(stateDir, apply.JournalOptions{})
-	if err != nil {
-		return stateError(err, "check that "+stateDir+" is writable")
-	}
-	defer j.Close()
-	inv, err := loadInventory(g, p)
-	if err != nil {
-		return err
-	}
-	// Resolve what an interrupted run left before reading the live state.
-	rec, err := apply.Resolve(ctx, j, inv, p.Resolver())
-	if err != nil {
-		return providerError(err)
-	}
-	if !rec.Empty() {
-		fmt.Fprintln(g.stderr, rec.Report())
-	}
-
-	plan, err := computeSealedPlan(ctx, p, inv, so)
-	if err != nil {
-		return err
-	}
-	if f.planFile != "" {
-		sp, err := readSavedPlan(f.planFile)
-		if err != nil {
-			return err
+		var se *reconcile.StageError
+		if errors.As(err, &se) && se.Stage == reconcile.StageDeletes && res.Plan != nil {
+			_ = renderPlan(g, res.Plan, f.planFlags)
 		}
-		if sp.LiveHash != plan.LiveHash {
-			return &cliError{msg: fmt.Sprintf("the live state changed since %s was planned", f.planFile),
-				hint: "run 'wso2sync plan --env " + g.envDir + " --out " + f.planFile + "' again and review the new plan", code: exitError}
-		}
-		if !samePlan(sp.Plan, plan) {
-			return &cliError{msg: fmt.Sprintf("the manifests changed since %s was planned", f.planFile),
-				hint: "run 'wso2sync plan --env " + g.envDir + " --out " + f.planFile + "' again and review the new plan", code: exitError}
-		}
+		return passError(g, err)
 	}
-	desired := 0
-	for _, n := range p.State.Count() {
-		desired += n
+	if res.Result == nil {
+		return nil // nothing to do
 	}
-	if _, err := apply.CheckDeletes(apply.Deletes(plan), desired, env.Spec.Prune.MaxDeletes, f.allowDeletes); err != nil {
-		_ = renderPlan(g, plan, f.planFlags)
-		return stateError(err, "")
-	}
-	if err := renderPlan(g, plan, f.planFlags); err != nil {
-		return err
-	}
-	if !plan.HasChanges() {
-		return nil
-	}
-	if !f.autoApprove && f.planFile == "" {
-		if err := confirm(g); err != nil {
-			return err
-		}
-	}
-
-	start := time.Now()
-	res := p.ApplySealed(ctx, plan, reconcile.ApplyOptions{Concurrency: f.concurrency, Journal: j, Inventory: inv,
-		Progress: progress(g)}, so)
 	out := g.stdout
 	if g.output == "json" {
 		out = g.stderr
 	}
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "%s (%s, %s)\n", res.Report(), callSummary(p), time.Since(start).Round(time.Millisecond))
-	fmt.Fprintln(out, sealSummary(so))
-	if code := res.ExitCode(); code != 0 {
+	fmt.Fprintf(out, "%s (%s, %s)\n", res.Result.Report(), callSummary(p), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintln(out, sealSummary(p))
+	if code := res.Result.ExitCode(); code != 0 {
 		return &cliError{code: code, reported: true}
+	}
+	return nil
+}
+
+// checkSavedPlan refuses a plan saved by 'wso2sync plan --out' (--plan
+// FILE) unless the live state and the manifests are still what it was
+// computed from.
+func checkSavedPlan(g *globals, file string, plan *diff.Plan) error {
+	if file == "" {
+		return nil
+	}
+	sp, err := readSavedPlan(file)
+	if err != nil {
+		return err
+	}
+	if sp.LiveHash != plan.LiveHash {
+		return &cliError{msg: fmt.Sprintf("the live state changed since %s was planned", file),
+			hint: "run 'wso2sync plan --env " + g.envDir + " --out " + file + "' again and review the new plan", code: exitError}
+	}
+	if !samePlan(sp.Plan, plan) {
+		return &cliError{msg: fmt.Sprintf("the manifests changed since %s was planned", file),
+			hint: "run 'wso2sync plan --env " + g.envDir + " --out " + file + "' again and review the new plan", code: exitError}
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,18 +26,9 @@ type planFlags struct {
 	markdown string // also write the Markdown view to this file
 }
 
-// Loading a pass: loadSealedPass (secrets.go) loads the environment and
-// opens its providers with the secrets wiring.
-
-// computePlan reads the live state and plans, owning what the inventory
-// lists.
-func computePlan(ctx context.Context, p *reconcile.Pass, inv *apply.Inventory) (*diff.Plan, error) {
-	plan, err := p.Compute(ctx, inv.OwnedFunc())
-	if err != nil {
-		return nil, providerError(err)
-	}
-	return plan, nil
-}
+// Loading a pass: loadPass (secrets.go) loads the environment and opens
+// its providers with the secrets wiring; Pass.MakePlan plans (with secret
+// drift and rotations) and Pass.Enforce is the enforcing pass.
 
 // loadInventory reads the environment's inventory (read-only use by plan).
 func loadInventory(g *globals, p *reconcile.Pass) (*apply.Inventory, error) {

@@ -33,7 +33,7 @@ Exit status: 0 no changes, 2 changes present, 1 error (as terraform plan
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, so, err := loadSealedPass(ctx, g, &seal)
+			p, err := loadPass(ctx, g, &seal, nil)
 			if err != nil {
 				return err
 			}
@@ -41,9 +41,9 @@ Exit status: 0 no changes, 2 changes present, 1 error (as terraform plan
 			if err != nil {
 				return err
 			}
-			plan, err := computeSealedPlan(ctx, p, inv, so)
+			plan, err := p.MakePlan(ctx, inv)
 			if err != nil {
-				return err
+				return passError(g, err)
 			}
 			if err := renderPlan(g, plan, f); err != nil {
 				return err

@@ -14,6 +14,8 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/daemon"
+	"github.com/wso2sync/wso2sync/internal/reconcile"
+	"github.com/wso2sync/wso2sync/internal/secrets"
 )
 
 type runFlags struct {
@@ -31,6 +33,7 @@ type runFlags struct {
 	mode                  string
 	secretEnv, secretFile string
 	concurrency           int
+	seal                  sealFlags
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -49,7 +52,11 @@ exponentially up to --max-backoff. Invalid manifests are reported and
 nothing is applied: the estate keeps the last good state.
 
 The mode is the environment's spec.mode unless --mode says otherwise:
-dry-run reports drift, enforce corrects it.
+dry-run reports drift, enforce corrects it. As apply does, an enforcing
+pass seals every consumer secret it generates or rotates (keys due under
+spec.keys[].rotate, or whose live secret drifted from the sealed one as
+spec.seal.secretDrift says) to spec.seal.recipients plus --seal-recipient
+and WSO2SYNC_SEAL_RECIPIENTS; {sealed:} inputs open with --identity.
 
 HTTP (--listen): POST /sync (webhook; HMAC-SHA256 of the body in
 X-Hub-Signature-256 with the secret from --webhook-secret-env or
@@ -94,6 +101,8 @@ SIGINT/SIGTERM stop the triggers, let the running pass finish (up to
 	fl.StringVar(&f.secretEnv, "webhook-secret-env", "", "environment variable holding the POST /sync HMAC secret")
 	fl.StringVar(&f.secretFile, "webhook-secret-file", "", "file holding the POST /sync HMAC secret")
 	fl.IntVar(&f.concurrency, "concurrency", apply.DefaultConcurrency, "writes in flight at once inside one level")
+	f.seal.addRecipients(fl)
+	f.seal.addIdentity(fl)
 	return cmd
 }
 
@@ -104,6 +113,9 @@ func runDaemon(ctx context.Context, g *globals, f runFlags) error {
 	}
 	if f.interval <= 0 {
 		return usage("--interval must be positive", "e.g. --interval 10m")
+	}
+	if _, err := secrets.ParseRecipients(nil, f.seal.runRecipients()); err != nil {
+		return usage(err.Error(), "seal recipients are age1… or ssh-ed25519/ssh-rsa public keys (--seal-recipient, "+secrets.EnvRecipients+")")
 	}
 	secret, err := readSecretRef("webhook secret", f.secretEnv, f.secretFile)
 	if err != nil {
@@ -163,7 +175,9 @@ func runDaemon(ctx context.Context, g *globals, f runFlags) error {
 	d, err := daemon.New(daemon.Options{
 		Source: src, Mode: f.mode, Listen: f.listen, WebhookSecret: []byte(secret),
 		Pass: daemon.Reconcile(daemon.ReconcileOptions{APIMURL: g.apimURL, ISURL: g.isURL,
-			Concurrency: f.concurrency, UserAgent: "wso2sync/" + v}),
+			Concurrency: f.concurrency, UserAgent: "wso2sync/" + v,
+			SealRecipients: f.seal.runRecipients(), Identity: f.seal.identity,
+			Trust: reconcile.TrustOptions{Root: g.trustRoot}}),
 		Scheduler:   daemon.SchedulerOptions{Interval: f.interval, BackoffMax: f.maxBackoff},
 		PassTimeout: f.passTimeout, ShutdownTimeout: f.shutdown, Version: v, Log: g.log,
 	})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,8 +15,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wso2sync/wso2sync/internal/apply"
-	"github.com/wso2sync/wso2sync/internal/diff"
-	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
 	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
@@ -301,50 +298,61 @@ for example): rotate the keys to really revoke access.`,
 
 func yamlToMap(b []byte, m *map[string]any) error { return yaml.Unmarshal(b, m) }
 
-// loadSealedPass is loadPass with the secrets wiring: sealed inputs open
+// loadPass loads the environment and opens its providers (no request yet)
+// with the secrets wiring, which reconcile.Load sets up: sealed inputs open
 // with --identity, and every consumer secret the providers see goes to the
-// sealer (in memory until an enforcing apply seals it).
-func loadSealedPass(ctx context.Context, g *globals, f *sealFlags) (*reconcile.Pass, *reconcile.SecretOptions, error) {
-	sealer := &secrets.Sealer{}
-	abs, _ := filepath.Abs(g.envDir)
+// pass's sealer (in memory until an enforcing apply seals it), whose
+// recipients are the environment's plus --seal-recipient and
+// WSO2SYNC_SEAL_RECIPIENTS. rotate lists keys asked to rotate.
+func loadPass(ctx context.Context, g *globals, f *sealFlags, rotate []reconcile.RotateRequest) (*reconcile.Pass, error) {
 	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: g.envDir, APIMURL: g.apimURL, ISURL: g.isURL,
 		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version,
-		Trust: reconcile.TrustOptions{Root: g.trustRoot},
-		Providers: providers.Options{
-			Resolve:  providers.FromSecrets(secrets.NewResolver(f.resolverOptions(abs))),
-			OnSecret: sealer.Capture,
-		}})
+		Trust:   reconcile.TrustOptions{Root: g.trustRoot},
+		Secrets: reconcile.SecretOptions{Recipients: f.runRecipients(), Identity: f.identity, Rotate: rotate}})
 	var le *reconcile.LoadError
 	if errors.As(err, &le) {
 		for _, d := range le.Diagnostics {
 			fmt.Fprintln(g.stderr, d)
 		}
-		return nil, nil, &cliError{msg: le.Error(), hint: "run 'wso2sync validate --env " + g.envDir + "' for details", code: exitError}
+		return nil, &cliError{msg: le.Error(), hint: "run 'wso2sync validate --env " + g.envDir + "' for details", code: exitError}
 	}
 	if err != nil {
-		return nil, nil, providerError(err)
+		return nil, passError(g, err)
 	}
-	if err := sealer.Configure(p.State, secrets.SealerOptions{Recipients: f.runRecipients(), APIMURL: g.apimURL}); err != nil {
-		return nil, nil, secretsError(err)
-	}
-	return p, &reconcile.SecretOptions{Sealer: sealer}, nil
+	return p, nil
 }
 
-// computeSealedPlan is computePlan plus the secret changes (drift against
-// the sealed index, rotations).
-func computeSealedPlan(ctx context.Context, p *reconcile.Pass, inv *apply.Inventory, so *reconcile.SecretOptions) (*diff.Plan, error) {
-	plan, err := computePlan(ctx, p, inv)
-	if err != nil {
-		return nil, err
+// passError maps a failure of a pass (reconcile.StageError) to the CLI's
+// message and hint; other errors (a cliError of a callback) pass as is.
+func passError(g *globals, err error) error {
+	var se *reconcile.StageError
+	if !errors.As(err, &se) {
+		var ce *cliError
+		if errors.As(err, &ce) {
+			return err
+		}
+		return providerError(err)
 	}
-	if err := p.PlanSecrets(plan, so); err != nil {
-		return nil, secretsError(err)
+	stateDir := apply.StateDir(g.envDir)
+	switch se.Stage {
+	case reconcile.StageLock:
+		return stateError(se.Err, "another wso2sync apply or run holds the lock of "+stateDir+"; wait for it to finish")
+	case reconcile.StageJournal:
+		return stateError(se.Err, "check that "+stateDir+" is writable")
+	case reconcile.StageInventory:
+		return &cliError{msg: se.Err.Error(), hint: "the state directory " + stateDir + " belongs to another environment or is damaged", code: exitError}
+	case reconcile.StageSecrets:
+		return secretsError(se.Err)
+	case reconcile.StageDeletes:
+		return stateError(se.Err, "")
+	default: // StageRecover, StageRead
+		return providerError(se.Err)
 	}
-	return plan, nil
 }
 
 // sealSummary is the line apply ends with about sealed outputs.
-func sealSummary(so *reconcile.SecretOptions) string {
+func sealSummary(p *reconcile.Pass) string {
+	so := p.Secrets()
 	if !so.Sealing() {
 		return "consumer secrets were not sealed: no seal recipients (set spec.seal.recipients or pass --seal-recipient age1…); they were neither printed nor stored"
 	}

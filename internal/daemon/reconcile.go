@@ -30,14 +30,26 @@ type ReconcileOptions struct {
 	// Concurrency bounds the writes in flight inside one level.
 	Concurrency int
 	UserAgent   string
+	// SealRecipients are the run's extra seal recipients (--seal-recipient,
+	// $WSO2SYNC_SEAL_RECIPIENTS), added to the environment's
+	// spec.seal.recipients: in enforce mode every generated or rotated
+	// consumer secret is sealed to them before its step succeeds.
+	SealRecipients []string
+	// Identity is the age identity file that opens {sealed:} inputs
+	// (--identity; empty: $WSO2SYNC_AGE_IDENTITY).
+	Identity string
+	// Trust tunes the truststore files (--trust-root).
+	Trust reconcile.TrustOptions
 }
 
 // Reconcile returns the PassFunc over internal/reconcile, the same pass
 // `wso2sync plan` and `wso2sync apply --auto-approve` run: load and
 // validate (invalid manifests: Invalid, nothing applied), read the live
-// state, plan, and in enforce mode take the environment's lock, resolve
-// what an interrupted run left, check the prune guard and apply, with the
-// journal and inventory in the request's state directory.
+// state, plan (with secret drift and rotations due), and in enforce mode
+// reconcile.Pass.Enforce: take the environment's lock, resolve what an
+// interrupted run left, check the prune guard and apply, sealing every
+// generated or rotated secret, with the journal and inventory in the
+// request's state directory.
 func Reconcile(o ReconcileOptions) PassFunc {
 	return func(ctx context.Context, req PassRequest) (res PassResult, err error) {
 		log := req.Log
@@ -52,7 +64,8 @@ func Reconcile(o ReconcileOptions) PassFunc {
 		// and status; counting those records gives calls by server.
 		po.Logger = slog.New(&countingHandler{inner: log.Handler(), calls: calls})
 		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL,
-			Providers: po, Logger: log, UserAgent: o.UserAgent})
+			Providers: po, Logger: log, UserAgent: o.UserAgent, Trust: o.Trust,
+			Secrets: reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity}})
 		if p != nil && p.State != nil {
 			res.WatchDirs = outside(req.Dir, p.State.Files)
 		}
@@ -61,6 +74,12 @@ func Reconcile(o ReconcileOptions) PassFunc {
 			for _, d := range le.Diagnostics.Errors() {
 				res.Errors = append(res.Errors, d.String())
 			}
+			return res, Invalid(err)
+		}
+		var se *reconcile.StageError
+		if errors.As(err, &se) && se.Stage == reconcile.StageSecrets {
+			// A bad seal recipient in the manifests: retrying cannot help.
+			res.Errors = append(res.Errors, err.Error())
 			return res, Invalid(err)
 		}
 		if err != nil {
@@ -84,52 +103,20 @@ func Reconcile(o ReconcileOptions) PassFunc {
 			}
 		}
 		stateDir := cmpOr(req.StateDir, apply.StateDir(req.Dir))
-		enforce := mode == string(spec.ModeEnforce)
 
-		var j *apply.Journal
-		if enforce {
-			lock, err := apply.Acquire(stateDir, "run")
+		if mode != string(spec.ModeEnforce) {
+			inv, err := apply.LoadInventory(stateDir, p.State.Name)
 			if err != nil {
 				return res, err
 			}
-			defer lock.Release()
-			if st := lock.Stale(); st != nil {
-				log.Warn("took over a stale lock", "pid", st.PID, "host", st.Host, "command", st.Command)
-			}
-			if j, err = apply.OpenJournal(stateDir, apply.JournalOptions{}); err != nil {
-				return res, err
-			}
-			defer j.Close()
-		}
-		inv, err := apply.LoadInventory(stateDir, p.State.Name)
-		if err != nil {
-			return res, err
-		}
-		if enforce {
-			rec, err := apply.Resolve(ctx, j, inv, p.Resolver())
+			plan, err := p.MakePlan(ctx, inv)
 			if err != nil {
 				return res, err
 			}
-			if !rec.Empty() {
-				log.Info("recovered an interrupted run", "report", rec.Report())
-			}
-		}
-		plan, err := p.Compute(ctx, inv.OwnedFunc())
-		if err != nil {
-			return res, err
-		}
-		summarise(&res, plan)
-		if !enforce || !plan.HasChanges() {
+			summarise(&res, plan)
 			return res, nil
 		}
-		desired := 0
-		for _, n := range p.State.Count() {
-			desired += n
-		}
-		if _, err := apply.CheckDeletes(apply.Deletes(plan), desired, env.Spec.Prune.MaxDeletes, 0); err != nil {
-			return res, err
-		}
-		r := p.Apply(ctx, plan, reconcile.ApplyOptions{Concurrency: o.Concurrency, Journal: j, Inventory: inv,
+		er, err := p.Enforce(ctx, reconcile.EnforceOptions{StateDir: stateDir, Command: "run", Concurrency: o.Concurrency,
 			Progress: func(e apply.Event) {
 				if e.Type == apply.EventStart {
 					log.Debug("step", "event", string(e.Type), "object", e.Ref.String(), "action", string(e.Action))
@@ -138,6 +125,16 @@ func Reconcile(o ReconcileOptions) PassFunc {
 				log.Info("step", "event", string(e.Type), "object", e.Ref.String(), "action", string(e.Action),
 					"message", e.Message, "elapsed", e.Elapsed)
 			}})
+		if er.Plan != nil {
+			summarise(&res, er.Plan)
+		}
+		if err != nil {
+			return res, err
+		}
+		r := er.Result
+		if r == nil {
+			return res, nil // nothing to do
+		}
 		res.Applied = map[string]map[string]int{}
 		for _, s := range r.Applied {
 			k := string(s.Ref.Kind)

@@ -17,16 +17,12 @@ type ApplyOptions struct {
 	Progress    func(apply.Event)
 }
 
-// Apply performs the plan's changes through the providers.
+// Apply performs the plan's changes through the providers without sealing
+// (tests, benchmarks: nothing is written beside the manifests). It is
+// ApplySealed without secrets, so there is one apply path; Enforce is the
+// pass that seals.
 func (p *Pass) Apply(ctx context.Context, plan *diff.Plan, o ApplyOptions) *apply.Result {
-	p.trustBegin(plan)
-	p.beginMembers(plan)
-	steps := apply.Steps(plan, p.Do)
-	res := apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
-		Inventory: o.Inventory, Progress: o.Progress})
-	p.endMembers(ctx, res)
-	p.trustEnd(ctx, res)
-	return res
+	return p.ApplySealed(ctx, plan, o, nil)
 }
 
 // Do binds a change to the provider calls that perform it.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sort"
 	"sync"
 
@@ -30,6 +29,9 @@ type Options struct {
 	UserAgent string
 	// Trust tunes the truststore files (truststores.go).
 	Trust TrustOptions
+	// Secrets are the run's seal recipients and identity; Load builds the
+	// secret resolver and the sealer from them (enforce.go).
+	Secrets SecretOptions
 }
 
 // Pass is one load → read → plan of an environment.
@@ -81,8 +83,8 @@ func Load(ctx context.Context, o Options) (*Pass, error) {
 	if po.UserAgent == "" {
 		po.UserAgent = o.UserAgent
 	}
-	if po.Resolve == nil {
-		po.Resolve = providers.NewResolver(filepath.Dir(st.Environment.Source.File))
+	if err := p.setUpSecrets(&po); err != nil {
+		return p, err
 	}
 	prov, err := providers.Open(ctx, st.Environment, po)
 	if err != nil {

@@ -15,9 +15,21 @@ import (
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
-// SecretOptions are the secrets side of a pass (issue 7): the sealer whose
-// Capture is the providers' OnSecret hook, and the keys asked to rotate.
+// SecretOptions are the secrets side of a pass (issue 7), given to Load as
+// Options.Secrets: the run's seal recipients and the identity that opens
+// {sealed:} inputs, from which Load builds the resolver of secret inputs and
+// the sealer (whose Capture it makes the providers' OnSecret hook, so no
+// caller can forget it), and the keys asked to rotate.
 type SecretOptions struct {
+	// Recipients are the run's extra seal recipients (--seal-recipient and
+	// $WSO2SYNC_SEAL_RECIPIENTS, see secrets.RunRecipients), added to the
+	// environment's spec.seal.recipients.
+	Recipients []string
+	// Identity is the age identity file that opens {sealed:} inputs
+	// (--identity); empty means $WSO2SYNC_AGE_IDENTITY, read only when a
+	// {sealed:} reference is resolved.
+	Identity string
+	// Sealer is built and configured by Load when nil; one per pass.
 	Sealer *secrets.Sealer
 	// Rotate asks for the rotation of keys now (wso2sync rotate).
 	Rotate []RotateRequest
@@ -181,6 +193,7 @@ func summarise(p *diff.Plan) diff.Summary {
 // step, and so the run), seal-only changes re-seal the live value, and
 // Rotate changes rotate the secret on the server and seal the new one.
 func (p *Pass) ApplySealed(ctx context.Context, plan *diff.Plan, o ApplyOptions, so *SecretOptions) *apply.Result {
+	p.trustBegin(plan)   // restart actions once per truststore group (truststores.go)
 	p.beginMembers(plan) // role memberships batched per role (members.go)
 	steps := apply.Steps(plan, func(c diff.Change) func(context.Context) error {
 		if c.Kind != diff.KindApplicationKey || c.Action == diff.Delete {
@@ -191,6 +204,7 @@ func (p *Pass) ApplySealed(ctx context.Context, plan *diff.Plan, o ApplyOptions,
 	res := apply.Run(ctx, steps, apply.RunOptions{Concurrency: o.Concurrency, Journal: o.Journal,
 		Inventory: o.Inventory, Progress: o.Progress})
 	p.endMembers(ctx, res)
+	p.trustEnd(ctx, res)
 	return res
 }
 

@@ -1,0 +1,141 @@
+package daemon
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/secrets"
+	"github.com/wso2sync/wso2sync/internal/sim"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the daemon's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The daemon's enforce pass is apply's: a newly declared application's
+// generated consumer secret is sealed to the run's recipient (the .age
+// file opens with the identity to the secret the server holds), and the
+// secret shows in none of the daemon's logs (debug level), /status,
+// /metrics or status page.
+func TestEnforceSealsGeneratedSecrets(t *testing.T) {
+	s := startSimEnv(t, sim.Options{})
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "wso2sync.yaml"), fmt.Sprintf(envFile, "enforce"))
+	var logs lockedBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	src, err := NewDirSource(DirOptions{Dir: dir, Debounce: 100 * time.Millisecond, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass := Reconcile(ReconcileOptions{APIMURL: s.APIMURL(), ISURL: s.ISURL(), UserAgent: "wso2sync-test",
+		SealRecipients: []string{id.Recipient().String()},
+		Providers: providers.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
+			RetryAfterCap: 200 * time.Millisecond, Timeout: 10 * time.Second, MaxRetries: 2}})
+	d, url := startDaemon(t, Options{Source: src, Pass: pass, Log: log, Scheduler: SchedulerOptions{Interval: time.Hour}})
+	if lp := passAfter(t, d, 0, "the first pass"); lp.Result != ResultSuccess {
+		t.Fatalf("first pass: %+v", lp)
+	}
+
+	writeFile(t, filepath.Join(dir, "apps.yaml"), `apiVersion: wso2sync/v1alpha1
+kind: Application
+metadata:
+  name: sealed-app
+spec:
+  throttlingPolicy: Unlimited
+  keys:
+    - keyType: PRODUCTION
+      keyManager: Resident Key Manager
+      grantTypes: [client_credentials]
+`)
+	store := secrets.NewStore(filepath.Join(dir, "sealed"))
+	var entry secrets.IndexEntry
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("status: %+v", d.Status().LastPass)
+			_ = filepath.WalkDir(dir, func(p string, _ fs.DirEntry, _ error) error { t.Log(p); return nil })
+			ix, err := store.ReadIndex()
+			t.Logf("index %+v %v", ix, err)
+		}
+	})
+	waitFor(t, "sealed-app's key sealed", 20*time.Second, func() bool {
+		ix, err := store.ReadIndex()
+		if err != nil {
+			return false
+		}
+		es := ix.Lookup("sealed-app", "PRODUCTION")
+		if len(es) == 1 {
+			entry = es[0]
+			return true
+		}
+		return false
+	})
+	c, err := store.OpenFile(entry.File, secrets.Identities{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live string
+	for _, k := range s.APIM().Dump().KeyMappings {
+		if k.ConsumerKey != "" && k.ConsumerKey == c.ConsumerKey {
+			live = k.ConsumerSecret
+		}
+	}
+	if live == "" || c.ConsumerSecret.Reveal() != live {
+		t.Fatalf("the sealed secret (%s) is not the simulator's secret of consumer key %q", c.ConsumerSecret.Fingerprint(), c.ConsumerKey)
+	}
+	if c.ConsumerSecret.Fingerprint() != entry.Fingerprint {
+		t.Errorf("index fingerprint %s, sealed %s", entry.Fingerprint, c.ConsumerSecret.Fingerprint())
+	}
+
+	// Let every pass the change (and the sealed files) started finish:
+	// the estate is converged, nothing left to seal.
+	waitFor(t, "an idle, converged daemon", 20*time.Second, func() bool {
+		st := d.Status()
+		return st.Running == nil && st.LastPass != nil && st.LastPass.Result == ResultSuccess &&
+			st.LastPass.Plan.Changes() == 0 && len(st.History) >= 2
+	})
+
+	surfaces := map[string]string{"logs": logs.String()}
+	for _, p := range []string{"/status", "/metrics", "/"} {
+		code, body := get(t, url+p)
+		if code != 200 {
+			t.Fatalf("GET %s: %d", p, code)
+		}
+		surfaces["GET "+p] = body
+	}
+	if !strings.Contains(surfaces["logs"], `"msg":"sealed"`) || !strings.Contains(surfaces["logs"], entry.Fingerprint) {
+		t.Errorf("the logs do not report the seal with its fingerprint %s", entry.Fingerprint)
+	}
+	for name, out := range surfaces {
+		if strings.Contains(out, live) {
+			t.Errorf("the consumer secret appears in %s", name)
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package reconcile
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/secrets"
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// This file is the one enforce sequence that `wso2sync apply`, `wso2sync
+// rotate` and the daemon's pass share (DESIGN §1: the commands are thin
+// over one pass; the daemon only decides when to run it):
+//
+//	Load (secrets wiring) → lock → journal → inventory → resolve an
+//	interrupted run → MakePlan (live read, diff, secret drift and
+//	rotations) → prune guard → BeforeApply → ApplySealed.
+
+// Stage names the step of a pass that failed, so that callers can map a
+// failure to their own message and hint (the CLI) or just report it.
+type Stage string
+
+// Stages of a pass.
+const (
+	StageSecrets   Stage = "secrets"   // seal recipients, sealed index
+	StageLock      Stage = "lock"      // the environment's lock is held
+	StageJournal   Stage = "journal"   // the journal cannot be opened
+	StageInventory Stage = "inventory" // the inventory cannot be read
+	StageRecover   Stage = "recover"   // resolving an interrupted run
+	StageRead      Stage = "read"      // reading the live estate
+	StageDeletes   Stage = "deletes"   // the prune guard refused
+)
+
+// StageError is a pass failure at a stage. Its message is the underlying
+// error's, unchanged (an *apply.Error keeps its hint: errors.As finds it).
+type StageError struct {
+	Stage Stage
+	Err   error
+}
+
+func (e *StageError) Error() string { return e.Err.Error() }
+func (e *StageError) Unwrap() error { return e.Err }
+
+func stageError(s Stage, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &StageError{Stage: s, Err: err}
+}
+
+// setUpSecrets is Load's secrets wiring: secret inputs ({env:}, {file:},
+// {sealed:} opened with Secrets.Identity) resolve relative to the
+// environment's folder, and every consumer secret the providers see goes to
+// the sealer (in memory until an enforcing apply seals it), configured with
+// the environment's recipients plus the run's.
+func (p *Pass) setUpSecrets(po *providers.Options) error {
+	so := &p.Options.Secrets
+	env := p.State.Environment
+	if po.Resolve == nil {
+		po.Resolve = providers.FromSecrets(secrets.NewResolver(secrets.ResolverOptions{
+			BaseDir: filepath.Dir(env.Source.File), IdentityFile: so.Identity}))
+	}
+	if so.Sealer == nil {
+		so.Sealer = &secrets.Sealer{}
+	}
+	capture := so.Sealer.Capture
+	if next := po.OnSecret; next != nil {
+		po.OnSecret = func(app, keyType, km, ck, secret string) {
+			capture(app, keyType, km, ck, secret)
+			next(app, keyType, km, ck, secret)
+		}
+	} else {
+		po.OnSecret = capture
+	}
+	return stageError(StageSecrets, so.Sealer.Configure(p.State, secrets.SealerOptions{
+		Recipients: so.Recipients, APIMURL: p.Options.APIMURL}))
+}
+
+// Secrets is the pass's secrets side (its sealer, once Load has run).
+func (p *Pass) Secrets() *SecretOptions { return &p.Options.Secrets }
+
+// MakePlan reads the live estate and plans, owning what inv lists (nil owns
+// nothing), with the secret changes (drift against the sealed index,
+// rotations due or asked for): the plan that `plan`, a dry run and an
+// enforcing pass all show. Errors are *StageError (StageRead, StageSecrets).
+func (p *Pass) MakePlan(ctx context.Context, inv *apply.Inventory) (*diff.Plan, error) {
+	var owned func(spec.Kind, string) bool
+	if inv != nil {
+		owned = inv.OwnedFunc()
+	}
+	plan, err := p.Compute(ctx, owned)
+	if err != nil {
+		return nil, stageError(StageRead, err)
+	}
+	if err := p.PlanSecrets(plan, &p.Options.Secrets); err != nil {
+		return nil, stageError(StageSecrets, err)
+	}
+	return plan, nil
+}
+
+// EnforceOptions configure Enforce.
+type EnforceOptions struct {
+	// StateDir holds the lock, journal and inventory; default
+	// apply.StateDir(EnvDir).
+	StateDir string
+	// Command names the lock's holder ("apply", "run"); default "apply".
+	Command string
+	// AllowDeletes allows that many deletes beyond spec.prune.maxDeletes.
+	AllowDeletes int
+	// Concurrency bounds the writes in flight inside one level.
+	Concurrency int
+	// Progress reports each step (apply.RunOptions).
+	Progress func(apply.Event)
+	// OnStaleLock is told about a stale lock taken over; default: a
+	// warning in the pass's log.
+	OnStaleLock func(apply.LockInfo)
+	// OnRecovery is told what an interrupted run left and how it was
+	// resolved (only when there was something); default: the pass's log.
+	OnRecovery func(*apply.Recovery)
+	// BeforeApply sees the plan once the prune guard passed, also when it
+	// has no changes: the CLI renders it, checks a saved plan and asks for
+	// a confirmation; the daemon records it. An error stops the pass
+	// before any write and is returned as is.
+	BeforeApply func(*diff.Plan) error
+}
+
+// EnforceResult is what Enforce saw and did.
+type EnforceResult struct {
+	// Plan is the plan computed under the lock (nil if the pass failed
+	// before it); set also when the prune guard refused it.
+	Plan *diff.Plan
+	// Result is the apply's result; nil when nothing was applied (no
+	// changes, or refused).
+	Result *apply.Result
+	// Recovery is what resolving an interrupted run found.
+	Recovery *apply.Recovery
+}
+
+// Enforce is the enforcing pass: take the environment's lock, open the
+// journal and the inventory, resolve what an interrupted run left, read the
+// live state and plan (MakePlan), check the prune guard, call BeforeApply,
+// and apply with the secrets wiring (ApplySealed: generated and rotated
+// secrets are sealed before their step succeeds). Failures before the apply
+// are *StageError (or BeforeApply's error); a failed step is in
+// Result, not in the error. The result is never nil.
+func (p *Pass) Enforce(ctx context.Context, o EnforceOptions) (*EnforceResult, error) {
+	res := &EnforceResult{}
+	stateDir := cmpOr(o.StateDir, apply.StateDir(p.Options.EnvDir))
+	lock, err := apply.Acquire(stateDir, cmpOr(o.Command, "apply"))
+	if err != nil {
+		return res, stageError(StageLock, err)
+	}
+	defer lock.Release()
+	if st := lock.Stale(); st != nil {
+		if o.OnStaleLock != nil {
+			o.OnStaleLock(*st)
+		} else {
+			p.log.Warn("took over a stale lock", "pid", st.PID, "host", st.Host, "command", st.Command)
+		}
+	}
+	j, err := apply.OpenJournal(stateDir, apply.JournalOptions{})
+	if err != nil {
+		return res, stageError(StageJournal, err)
+	}
+	defer j.Close()
+	inv, err := apply.LoadInventory(stateDir, p.State.Name)
+	if err != nil {
+		return res, stageError(StageInventory, err)
+	}
+	// Resolve what an interrupted run left before reading the live state.
+	rec, err := apply.Resolve(ctx, j, inv, p.Resolver())
+	if err != nil {
+		return res, stageError(StageRecover, err)
+	}
+	res.Recovery = rec
+	if !rec.Empty() {
+		if o.OnRecovery != nil {
+			o.OnRecovery(rec)
+		} else {
+			p.log.Info("recovered an interrupted run", "report", rec.Report())
+		}
+	}
+	plan, err := p.MakePlan(ctx, inv)
+	if err != nil {
+		return res, err
+	}
+	res.Plan = plan
+	desired := 0
+	for _, n := range p.State.Count() {
+		desired += n
+	}
+	if _, err := apply.CheckDeletes(apply.Deletes(plan), desired, p.State.Environment.Spec.Prune.MaxDeletes, o.AllowDeletes); err != nil {
+		return res, stageError(StageDeletes, err)
+	}
+	if o.BeforeApply != nil {
+		if err := o.BeforeApply(plan); err != nil {
+			return res, err
+		}
+	}
+	if !plan.HasChanges() {
+		return res, nil
+	}
+	res.Result = p.ApplySealed(ctx, plan, ApplyOptions{Concurrency: o.Concurrency, Journal: j, Inventory: inv,
+		Progress: o.Progress}, &p.Options.Secrets)
+	return res, nil
+}
