@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
@@ -119,6 +123,75 @@ func (c *canaryEnv) sealedConsumerKey(key string) string {
 	return ""
 }
 
+// daemonPass runs `wso2sync run --mode enforce` in-process until its first
+// pass has ended, collects its logs and its /status, /metrics and / pages
+// into outputs, and stops it as SIGTERM would.
+func (c *canaryEnv) daemonPass() {
+	t := c.t
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"run", "--env", c.dir, "--listen", addr, "--mode", "enforce", "--interval", "1h",
+			"--apim-url", c.sim.APIMURL(), "--is-url", c.sim.ISURL(), "--log-level", "debug", "--log-format", "json"}, &stdout, &stderr)
+	}()
+	url := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	type status struct {
+		Running  any `json:"running"`
+		LastPass *struct {
+			Result string `json:"result"`
+			Error  string `json:"error"`
+		} `json:"lastPass"`
+	}
+	var st status
+	for {
+		st = status{}
+		if resp, err := http.Get(url + "/status"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if json.Unmarshal(b, &st) == nil && st.LastPass != nil && st.Running == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no pass of wso2sync run ended; logs:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if st.LastPass.Result != "success" {
+		t.Fatalf("the daemon's pass: %s %s", st.LastPass.Result, st.LastPass.Error)
+	}
+	for _, p := range []string{"/status", "/metrics", "/"} {
+		resp, err := http.Get(url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		c.outputs.Write(b)
+	}
+	cancel()
+	select {
+	case n := <-code:
+		if n != 0 {
+			t.Errorf("wso2sync run: exit %d; logs:\n%s", n, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("wso2sync run did not stop")
+	}
+	c.outputs.WriteString(stdout.String())
+	c.outputs.WriteString(stderr.String())
+}
+
 // isToken asks IS /oauth2/token for a client_credentials token and
 // returns the status.
 func (c *canaryEnv) isToken(clientID, secret string) int {
@@ -198,6 +271,26 @@ func TestCanary(t *testing.T) {
 		t.Fatalf("the new IS7 secret: token status %d, want 200", code)
 	}
 	must(0, "plan")
+
+	// One pass of the daemon (wso2sync run, enforce, debug logs): the same
+	// enforce path, so a key it generates is sealed too (to
+	// WSO2SYNC_SEAL_RECIPIENTS), and /status, /metrics and / carry no secret.
+	if err := os.WriteFile(filepath.Join(c.dir, "daemon-client.yaml"),
+		[]byte(strings.ReplaceAll(residentApp, "canary-client", "daemon-client")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.daemonPass()
+	afterRun := c.sealedSecrets()
+	dk := "daemon-client/PRODUCTION (Resident Key Manager)"
+	if len(afterRun) != 9 || afterRun[dk] == "" {
+		t.Fatalf("the daemon did not seal daemon-client's key: %d sealed", len(afterRun))
+	}
+	for k, v := range afterIS {
+		if afterRun[k] != v {
+			t.Errorf("the daemon pass changed the sealed secret of %s", k)
+		}
+	}
+	must(0, "plan")
 	must(0, "export", "--out", filepath.Join(work, "export"))
 	must(0, "secrets", "list")
 	must(0, "secrets", "list", "-o", "json")
@@ -226,6 +319,9 @@ func TestCanary(t *testing.T) {
 	}
 	for k, v := range afterIS {
 		leaks["after IS rotation "+k] = v
+	}
+	for k, v := range afterRun {
+		leaks["after the daemon pass "+k] = v
 	}
 	for what, v := range leaks {
 		if bytes.Contains(hay.Bytes(), []byte(v)) {

@@ -48,11 +48,6 @@ func (f *sealFlags) identityFile() string {
 	return os.Getenv(secrets.EnvIdentity)
 }
 
-// resolverOptions are the secret-input options for the providers.
-func (f *sealFlags) resolverOptions(baseDir string) secrets.ResolverOptions {
-	return secrets.ResolverOptions{BaseDir: baseDir, IdentityFile: f.identity}
-}
-
 // secretsError turns a secrets error into a cliError with its hint.
 func secretsError(err error) error {
 	return &cliError{msg: err.Error(), hint: secrets.HintOf(err), code: exitError}
