@@ -22,6 +22,7 @@ type validator struct {
 	ctx    *cue.Context
 	schema cue.Value
 	defs   map[Kind]cue.Value // #<Kind>, looked up once
+	paths  map[string]string  // interned Positions keys (positions)
 }
 
 func newValidator() (*validator, error) {
@@ -30,7 +31,7 @@ func newValidator() (*validator, error) {
 	if err := v.Err(); err != nil {
 		return nil, fmt.Errorf("embedded schema does not compile: %w", err)
 	}
-	return &validator{ctx: ctx, schema: v, defs: map[Kind]cue.Value{}}, nil
+	return &validator{ctx: ctx, schema: v, defs: map[Kind]cue.Value{}, paths: map[string]string{}}, nil
 }
 
 // definition returns #<Kind>.

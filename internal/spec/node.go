@@ -285,22 +285,36 @@ func (n *node) plain() any {
 }
 
 // positions records the key position of every field under prefix.
-func (n *node) positions(prefix string, into map[string]Position) {
+func (n *node) positions(prefix string, into map[string]Position, intern map[string]string) {
 	switch n.kind {
 	case nodeMap:
 		for _, k := range n.keys {
 			v := n.fields[k]
-			p := joinPath(prefix, k)
+			p := internPath(intern, joinPath(prefix, k))
 			into[p] = v.keyPos
-			v.positions(p, into)
+			v.positions(p, into, intern)
 		}
 	case nodeList:
 		for i, v := range n.items {
-			p := fmt.Sprintf("%s[%d]", prefix, i)
+			p := internPath(intern, fmt.Sprintf("%s[%d]", prefix, i))
 			into[p] = v.pos
-			v.positions(p, into)
+			v.positions(p, into, intern)
 		}
 	}
+}
+
+// internPath returns the one copy of a field path that intern holds (nil:
+// no interning): the Positions of 100,000 objects then share their keys
+// ("spec.application", …) instead of holding one copy each.
+func internPath(intern map[string]string, p string) string {
+	if intern == nil {
+		return p
+	}
+	if q, ok := intern[p]; ok {
+		return q
+	}
+	intern[p] = p
+	return p
 }
 
 // joinPath appends a field name to a dotted path.

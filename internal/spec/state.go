@@ -168,6 +168,9 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 		}
 		declared[m.kind][m.name] = m.source
 	}
+	// The merged trees are all that is left of the layers: drop them, so
+	// that each document's tree is garbage once it is validated.
+	l.layers = nil
 	l.validateAll(v, objs, order, st)
 	st.sort()
 	r := &refChecker{st: st, sink: l.sink, declared: declared, now: opts.Now, expiry: opts.ExpiryWarning}
@@ -218,11 +221,12 @@ func (l *loader) validateAll(v *validator, objs map[string]*merged, order []stri
 		m := objs[order[i]]
 		r := &res[i]
 		r.positions = map[string]Position{}
-		m.root.positions("", r.positions)
+		m.root.positions("", r.positions, v.paths)
 		obj := newDoc(m.kind)
 		if v.validate(m.kind, m.root, r.positions, m.source, obj, &r.ds) {
 			r.obj = obj
 		}
+		m.root = nil // not needed any more: free the tree while the others validate
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(res)/validateChunk)
 	if workers <= 1 {
