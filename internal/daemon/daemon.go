@@ -225,7 +225,8 @@ func (d *Daemon) pass(ctx context.Context, reason string) Outcome {
 			ID: id, Reason: reason, Dir: dir, StateDir: d.opts.Source.StateDir(),
 			Revision: rev, Mode: d.opts.Mode, Log: log,
 		})
-		if w, ok := d.opts.Source.(extraWatcher); ok && len(ps.WatchDirs) > 0 {
+		if w, ok := d.opts.Source.(extraWatcher); ok {
+			w.IgnoreDirs(ps.OutputDirs)
 			w.WatchMore(ps.WatchDirs)
 		}
 		if err == nil && srcErr != nil {

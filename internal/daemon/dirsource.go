@@ -37,6 +37,9 @@ type DirSource struct {
 	mu      sync.Mutex
 	watcher *fsnotify.Watcher
 	roots   map[string]bool
+	// outputs are folders the pass writes (sealed outputs); their changes
+	// are not manifest changes.
+	outputs []string
 }
 
 // NewDirSource returns a directory source.
@@ -87,10 +90,41 @@ func (s *DirSource) WatchMore(dirs []string) {
 	}
 }
 
+// IgnoreDirs replaces the folders whose changes never trigger a pass.
+func (s *DirSource) IgnoreDirs(dirs []string) {
+	var abs []string
+	for _, d := range dirs {
+		if a, err := filepath.Abs(d); err == nil {
+			abs = append(abs, a)
+		}
+	}
+	s.mu.Lock()
+	s.outputs = abs
+	s.mu.Unlock()
+}
+
+// isOutput reports whether p lies in a folder the pass writes.
+func (s *DirSource) isOutput(p string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range s.outputs {
+		if within(o, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether p is dir or below it.
+func within(dir, p string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 // covered reports whether dir is inside a watched root. Callers hold mu.
 func (s *DirSource) covered(dir string) bool {
 	for r := range s.roots {
-		if rel, err := filepath.Rel(r, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		if within(r, dir) {
 			return true
 		}
 	}
@@ -138,7 +172,7 @@ func (s *DirSource) Watch(ctx context.Context, changed func(reason string)) erro
 			if !ok {
 				return nil
 			}
-			if ignored(ev.Name) {
+			if ignored(ev.Name) || s.isOutput(ev.Name) {
 				continue
 			}
 			if ev.Has(fsnotify.Create) {

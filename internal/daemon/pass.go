@@ -124,6 +124,10 @@ type PassResult struct {
 	// WatchDirs are folders outside the environment directory that the
 	// manifests include (a directory source watches them too).
 	WatchDirs []string `json:"-"`
+	// OutputDirs are folders the pass writes into beside the manifests
+	// (the sealed outputs): a directory source ignores their changes, so
+	// sealing a key does not trigger another pass.
+	OutputDirs []string `json:"-"`
 }
 
 // invalidError marks an error as "the manifests are invalid".

@@ -68,6 +68,9 @@ func Reconcile(o ReconcileOptions) PassFunc {
 			Secrets: reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity}})
 		if p != nil && p.State != nil {
 			res.WatchDirs = outside(req.Dir, p.State.Files)
+			if s := p.Secrets().Sealer; s != nil && s.Store != nil {
+				res.OutputDirs = []string{s.Store.Dir}
+			}
 		}
 		var le *reconcile.LoadError
 		if errors.As(err, &le) {

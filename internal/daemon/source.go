@@ -21,4 +21,7 @@ type Source interface {
 // manifests include from outside the environment directory).
 type extraWatcher interface {
 	WatchMore(dirs []string)
+	// IgnoreDirs makes changes below dirs (what the pass itself writes)
+	// no reason for a pass.
+	IgnoreDirs(dirs []string)
 }

@@ -1,0 +1,60 @@
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestDirSourceIgnoresOutputDirs: what a pass writes beside the manifests
+// (sealed outputs) must not trigger the next pass, while a manifest edit
+// still does.
+func TestDirSourceIgnoresOutputDirs(t *testing.T) {
+	dir := t.TempDir()
+	sealed := filepath.Join(dir, "sealed", "dev")
+	if err := os.MkdirAll(sealed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src, err := NewDirSource(DirOptions{Dir: dir, Debounce: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.IgnoreDirs([]string{sealed})
+	changes := make(chan string, 16)
+	ctx := t.Context()
+	go func() { _ = src.Watch(ctx, func(reason string) { changes <- reason }) }()
+	// Watch adds the tree asynchronously; give the watcher a moment by
+	// writing until the first manifest change is seen.
+	deadline := time.After(10 * time.Second)
+	for seen := false; !seen; {
+		if err := os.WriteFile(filepath.Join(dir, "apps.yaml"), []byte("# probe\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-changes:
+			seen = true
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no change reported for a manifest edit")
+		}
+	}
+	for i := 0; i < 5; i++ {
+		if err := os.WriteFile(filepath.Join(sealed, "app.PRODUCTION.age"), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case r := <-changes:
+		t.Fatalf("a write into the sealed outputs triggered a pass: %s", r)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := os.WriteFile(filepath.Join(dir, "apps.yaml"), []byte("# edit\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a manifest edit after the ignored writes was not reported")
+	}
+}
