@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -123,7 +125,7 @@ func RunSize(ctx context.Context, size Size, cfg Config) ([]Record, []string, er
 	}
 
 	// 1. Apply from empty.
-	if err := s.ResetCounters(); err != nil {
+	if err := resetScenario(s); err != nil {
 		return nil, nil, err
 	}
 	start := time.Now()
@@ -140,7 +142,7 @@ func RunSize(ctx context.Context, size Size, cfg Config) ([]Record, []string, er
 	note(ScenarioApplyEmpty, mEmpty, fEmpty, "; "+tm.String())
 
 	// 2. No-op plan.
-	if err := s.ResetCounters(); err != nil {
+	if err := resetScenario(s); err != nil {
 		return nil, nil, err
 	}
 	start = time.Now()
@@ -163,7 +165,7 @@ func RunSize(ctx context.Context, size Size, cfg Config) ([]Record, []string, er
 	// BENCH_NAIVE_SIZES leaves this size out).
 	var recNaive *Record
 	if cfg.naive(size.Name) {
-		if err := s.ResetCounters(); err != nil {
+		if err := resetScenario(s); err != nil {
 			return nil, nil, err
 		}
 		start = time.Now()
@@ -194,7 +196,7 @@ func RunSize(ctx context.Context, size Size, cfg Config) ([]Record, []string, er
 	if err := WriteManifests(envDir, est, mo); err != nil {
 		return nil, nil, err
 	}
-	if err := s.ResetCounters(); err != nil {
+	if err := resetScenario(s); err != nil {
 		return nil, nil, err
 	}
 	start = time.Now()
@@ -223,6 +225,17 @@ func RunSize(ctx context.Context, size Size, cfg Config) ([]Record, []string, er
 		out = append(out, *recNaive)
 	}
 	return out, notes, nil
+}
+
+// resetScenario starts a scenario: the simulator's counters are zeroed,
+// the previous scenario's garbage is collected and returned to the OS, and
+// the peak RSS is reset, so that each record's peak_rss_mib is its own
+// scenario's (with the simulator in a child process: wso2sync's own).
+func resetScenario(s simHandle) error {
+	runtime.GC()
+	debug.FreeOSMemory()
+	ResetPeakRSS()
+	return s.ResetCounters()
 }
 
 // timings of one pass.
@@ -261,6 +274,14 @@ func pass(ctx context.Context, envDir string, po providers.Options, concurrency 
 	}
 	t2 := time.Now()
 	t.read = t2.Sub(t1)
+	if f := os.Getenv("BENCH_HEAPPROFILE"); f != "" && !doApply {
+		// The live heap of a plan (desired, live, plan), for pprof.
+		if hp, err := os.Create(f); err == nil {
+			runtime.GC()
+			_ = pprof.WriteHeapProfile(hp)
+			hp.Close()
+		}
+	}
 	t.changes = countChanges(plan)
 	t.summary = fmt.Sprintf("%+v", plan.Summary)
 	if doApply && plan.HasChanges() {
