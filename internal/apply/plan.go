@@ -45,7 +45,9 @@ func Steps(p *diff.Plan, do func(diff.Change) func(context.Context) error) []Ste
 // Dependencies derives what a change needs from the plan's values:
 //
 //   - a create, update or replace needs the objects its new value refers
-//     to (refsOf);
+//     to (refsOf), applications by their name in the plan whatever the
+//     case: the keys and subscriptions of a replaced application, which
+//     diff plans as creates (APIM deletes them with it), run after it;
 //   - a delete of X needs every other change whose old value referred to X
 //     to happen first: the deletes of its dependents (a subscription of a
 //     deleted application) and the updates that stop using it (an
@@ -55,7 +57,21 @@ func Steps(p *diff.Plan, do func(diff.Change) func(context.Context) error) []Ste
 // others are in place already.
 func Dependencies(p *diff.Plan, c diff.Change) []Ref {
 	if c.Action != diff.Delete {
-		return refsOf(c.Kind, c.Name, c.After)
+		refs := refsOf(c.Kind, c.Name, c.After)
+		for i, r := range refs {
+			// APIM names applications case-insensitively, and so may a
+			// subscription's manifest: depend on the plan's own name, so a
+			// subscription of a replaced application waits for it.
+			if r.Kind == spec.KindApplication {
+				for _, o := range p.Changes {
+					if o.Kind == r.Kind && o.Name != r.Name && strings.EqualFold(o.Name, r.Name) {
+						refs[i].Name = o.Name
+						break
+					}
+				}
+			}
+		}
+		return refs
 	}
 	self := Ref{Kind: c.Kind, Name: c.Name}
 	var out []Ref

@@ -64,3 +64,31 @@ func TestStepsFromPlan(t *testing.T) {
 		t.Errorf("Deletes() = %v", d)
 	}
 }
+
+// The keys and subscriptions of a replaced application are created after
+// it (diff plans them as creates: APIM deletes them with the application),
+// even when a subscription names the application in another case.
+func TestStepsReplacedApplication(t *testing.T) {
+	p := &diff.Plan{Changes: []diff.Change{
+		{Kind: spec.KindApplication, Name: "payments", Action: diff.Replace, After: map[string]any{"spec.owner": "admin"}},
+		{Kind: KindApplicationKey, Name: "payments/PRODUCTION/IS7", Action: diff.Create, Reason: "application payments is replaced"},
+		{Kind: spec.KindSubscription, Name: "payments--forex", Action: diff.Create, Reason: "application payments is replaced",
+			After: map[string]any{"spec.application": "Payments"}},
+	}}
+	var r recorder
+	steps := Steps(p, func(c diff.Change) func(context.Context) error {
+		return r.step(c.Kind, c.Name, Action(c.Action), nil).Do
+	})
+	app := ref(spec.KindApplication, "payments")
+	for _, s := range steps[1:] {
+		if !slices.Contains(s.DependsOn, app) {
+			t.Errorf("%s depends on %v, not on %s", s.Ref(), s.DependsOn, app)
+		}
+	}
+	if res := Run(context.Background(), steps, RunOptions{}); res.ExitCode() != 0 {
+		t.Fatal(res.Report())
+	}
+	if got := r.order(); got[0] != app {
+		t.Errorf("order %v: the application is not first", got)
+	}
+}

@@ -12,6 +12,11 @@ const (
 		"so the old mapping is removed with clean-up (its client in the old key manager may be left behind) and a new key is generated"
 	reasonKeyMode     = "a key cannot switch between generated and mapped clients in place: the mapping is cleaned up and the key is generated or mapped again"
 	reasonKeyClientID = "a mapped key's client cannot change in place: the mapping is cleaned up and the new client is mapped"
+	// The owner is read-only in DevPortal (WSO2-API §3.3): APIM makes the
+	// user who creates an application its owner, so the only way to give an
+	// application to the user wso2sync signs in as is to create it again.
+	reasonAppOwner = "the owner of an application is read-only (WSO2-API §3.3): it is deleted and created again by the user wso2sync signs in as; " +
+		"APIM deletes its keys and subscriptions with it, so they are created again in the same run (new consumer keys and secrets)"
 )
 
 // application normalises an application without its keys, which are
@@ -21,7 +26,7 @@ func (c *normCtx) application(a *spec.Application, desired bool) view {
 	v := c.newView(spec.KindApplication, &a.Object, desired)
 	// APIM compares application names case-insensitively (WSO2-API §3.3).
 	v.key = strings.ToLower(a.Metadata.Name)
-	v.add(field{path: "spec.owner", value: owner(s.Owner), always: true, fold: true})
+	v.add(field{path: "spec.owner", value: owner(s.Owner), always: true, fold: true, replace: reasonAppOwner})
 	v.add(field{path: "spec.throttlingPolicy", value: s.ThrottlingPolicy, always: true})
 	// APIM forces JWT whatever is sent (WSO2-API §7.4): shown, never compared.
 	v.add(field{path: "spec.tokenType", value: strings.ToUpper(s.TokenType), writeOnly: true})

@@ -92,10 +92,32 @@ func Compute(desired, live *spec.State, opts Options) *Plan {
 	// Live applications without a declared counterpart: their keys go with
 	// them (deleted by cascade, or left alone) and are not planned apart.
 	appGone := map[string]bool{}
+	// Replaced applications (by key): APIM deletes their keys and
+	// subscriptions with them (WSO2-API §3.3), so the declared ones are
+	// created again in the same run and the undeclared ones are gone.
+	appReplaced := map[string]string{}
+	// Replaced key managers with live keys: APIM refuses to delete them.
+	kmReplaced := map[string]bool{}
+	signedIn := signedInUser(live)
 	for _, kind := range KindOrder {
 		pairs, onlyD, onlyL := match(dv[kind], lv[kind])
 		for _, pr := range pairs {
-			p.Changes = append(p.Changes, c.compare(pr[0], pr[1]))
+			d := pr[0]
+			if app, ok := appReplaced[dependentApp(d)]; ok {
+				p.Changes = append(p.Changes, c.recreate(d, fmt.Sprintf("application %s is replaced", app)))
+				continue
+			}
+			ch := c.compare(d, pr[1])
+			switch {
+			case kind == spec.KindApplication && ch.Action == Replace:
+				if c.ownerUnreachable(&ch, d, signedIn) {
+					break
+				}
+				appReplaced[d.key] = d.name
+			case kind == spec.KindKeyManager && ch.Action == Replace:
+				kmReplaced[d.name] = true
+			}
+			p.Changes = append(p.Changes, ch)
 		}
 		for _, d := range onlyD {
 			p.Changes = append(p.Changes, c.create(d))
@@ -107,9 +129,13 @@ func Compute(desired, live *spec.State, opts Options) *Plan {
 			if kind == KindApplicationKey && appGone[keyApp(l)] {
 				continue
 			}
+			if _, ok := appReplaced[dependentApp(l)]; ok {
+				continue // deleted with the application it belongs to
+			}
 			c.orphan(p, l, empty)
 		}
 	}
+	c.warnKeyManagersInUse(kmReplaced, lv[KindApplicationKey])
 	sortPlan(p)
 	p.Warnings = c.warnings
 	for _, ch := range p.Changes {
@@ -133,6 +159,92 @@ func Compute(desired, live *spec.State, opts Options) *Plan {
 func keyApp(v *view) string {
 	g, _, _ := strings.Cut(v.group, "/")
 	return g
+}
+
+// dependentApp returns the application key (lower-case name) an
+// application key or a subscription belongs to; "" for other kinds.
+func dependentApp(v *view) string {
+	switch v.kind {
+	case KindApplicationKey:
+		return keyApp(v)
+	case spec.KindSubscription:
+		app, _, _ := strings.Cut(v.key, "\x00")
+		return app
+	}
+	return ""
+}
+
+// recreate plans a declared dependent of a replaced object, which the
+// server deletes with it: a create, whatever the live copy looked like.
+func (c *normCtx) recreate(d *view, reason string) Change {
+	ch := c.create(d)
+	ch.Reason = reason
+	return ch
+}
+
+// signedInUser is the user wso2sync signs in to APIM as: the owner of the
+// live DefaultApplication, which APIM creates for every user and which is
+// listed only to its owner (DevPortal lists the caller's applications).
+// "" when unknown.
+func signedInUser(live *spec.State) string {
+	for _, a := range live.Applications {
+		if strings.EqualFold(a.Metadata.Name, "DefaultApplication") {
+			return owner(a.Spec.Owner)
+		}
+	}
+	return ""
+}
+
+// ownerUnreachable turns an application replace that only an owner change
+// forces into an update when the new owner is not the user wso2sync signs
+// in as: a re-created application belongs to its creator, so the replace
+// would delete the application, its keys and subscriptions and still not
+// change the owner, run after run. It reports whether it did.
+func (c *normCtx) ownerUnreachable(ch *Change, d *view, signedIn string) bool {
+	f, _ := d.get("spec.owner")
+	want, _ := f.value.(string)
+	if signedIn == "" || strings.EqualFold(want, signedIn) {
+		return false
+	}
+	for _, fd := range ch.Fields {
+		if fd.ForcesReplace && fd.Path != "spec.owner" {
+			return false
+		}
+	}
+	for i := range ch.Fields {
+		ch.Fields[i].ForcesReplace = false
+	}
+	ch.Action = Update
+	ch.Reason = fmt.Sprintf("spec.owner: APIM makes the user who creates an application its owner and wso2sync signs in as %s, "+
+		"so replacing %s would not make %s its owner: set owner: %s, or change the owner with the Admin API (change-owner)", signedIn, d.name, want, signedIn)
+	c.warnf("Application %s: owner %s cannot be set by wso2sync, which signs in as %s (see the plan's reason)", d.name, want, signedIn)
+	return true
+}
+
+// warnKeyManagersInUse warns about replaced key managers that live
+// application keys use: APIM refuses to delete a key manager that an
+// application uses (WSO2-API §3.1) and has no DELETE for a key mapping
+// (§5.5), so the replace fails until those keys are gone. wso2sync does
+// not remove them on its own: that would revoke the credentials of every
+// client of those applications.
+func (c *normCtx) warnKeyManagersInUse(replaced map[string]bool, liveKeys []view) {
+	if len(replaced) == 0 {
+		return
+	}
+	uses := map[string][]string{}
+	for _, k := range liveKeys {
+		f, _ := k.get("keyManager")
+		if km, _ := f.value.(string); replaced[km] {
+			uses[km] = append(uses[km], k.name)
+		}
+	}
+	for _, km := range sortedKeys(uses) {
+		keys := uses[km]
+		slices.Sort(keys)
+		c.warnf("KeyManager %s is replaced but application keys use it (%s): APIM refuses to delete a key manager in use (WSO2-API §3.1) "+
+			"and cannot delete a key mapping (§5.5); remove those keys from the manifests (prune owned) or move them to another key manager first, then apply the replace",
+			km, strings.Join(keys, ", "))
+	}
 }
 
 // match pairs desired and live objects: by server identity first, then by

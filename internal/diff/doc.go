@@ -17,6 +17,22 @@
 // keys are planned as Changes of their own kind, ApplicationKey, because
 // they are applied at their own level.
 //
+// Dependents of a replaced object: APIM deletes an application's keys and
+// subscriptions with it, so when an application is replaced (its owner
+// differs: the owner is read-only and APIM gives a new application to the
+// user who creates it, WSO2-API §3.3) its declared keys and subscriptions
+// are Creates with the reason "application <name> is replaced", and its
+// undeclared ones are not planned (as for a deleted application); apply
+// orders them after it (apply.Dependencies). An owner change is a replace
+// only when it can succeed: when the owner is the user wso2sync signs in
+// as (the owner of the live DefaultApplication), or when that is unknown;
+// otherwise it is an Update with a warning (the Admin API's change-owner
+// is not used). A replaced key manager is different: APIM refuses to
+// delete a key manager that application keys use (§3.1) and has no DELETE
+// for a key mapping (§5.5), so its keys are left as they are and the plan
+// warns, naming them: removing them is the manifest author's decision (it
+// revokes their clients' credentials).
+//
 // Secrets never enter a Plan: secret fields hold Redacted fingerprints, and
 // renderers print nothing but Redacted values in sensitive fields.
 //
