@@ -10,6 +10,7 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/export"
 	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -18,6 +19,7 @@ func newExportCmd(g *globals) *cobra.Command {
 		out            string
 		kinds          []string
 		includeBuiltin bool
+		seal           sealFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "export",
@@ -27,9 +29,14 @@ what it finds as manifests in --out: one file per kind, sorted and stable
 (exporting twice gives identical files), plus a wso2sync.yaml, so that
 'wso2sync validate --env OUT' accepts the result.
 
-Secrets are never written: write-only ones become {env: WSO2SYNC_...}
-references to fill in, and the consumer secrets of generated keys are left
-out (notes say which). Built-in objects (Resident Key Manager, built-in
+Secrets are never written in clear: write-only ones become {env: WSO2SYNC_...}
+references to fill in. The consumer secrets APIM returns for application keys
+are sealed when the environment's seal.recipients, --seal-recipient or
+WSO2SYNC_SEAL_RECIPIENTS name recipients: one age file per key in
+OUT/sealed/<env> with its index.yaml (as apply writes them; a mapped key's
+clientSecret refers to its sealed file). Without recipients they are left
+out, with a note. Sealed files are random by nature: only the manifests are
+identical between two exports. Built-in objects (Resident Key Manager, built-in
 tiers, DefaultApplication, the admin user, system roles) are left out unless
 --include-builtin.`,
 		Example: `  wso2sync export --env examples/environments/dev --out /tmp/estate
@@ -51,8 +58,14 @@ tiers, DefaultApplication, the admin user, system roles) are left out unless
 				}
 				return &cliError{msg: "cannot read the environment in " + g.envDir, hint: "run 'wso2sync validate --env " + g.envDir + "' for details", code: exitError}
 			}
+			// The sealer captures the secrets the read sees, and seals them
+			// only if it has recipients.
+			sealer := &secrets.Sealer{}
+			if err := sealer.Configure(st, secrets.SealerOptions{Recipients: seal.runRecipients(), APIMURL: g.apimURL}); err != nil {
+				return secretsError(err)
+			}
 			p, err := providers.Open(ctx, st.Environment, providers.Options{APIMURL: g.apimURL, ISURL: g.isURL,
-				Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version})
+				Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version, OnSecret: sealer.Capture})
 			if err != nil {
 				return providerError(err)
 			}
@@ -60,8 +73,12 @@ tiers, DefaultApplication, the admin user, system roles) are left out unless
 			if err != nil {
 				return providerError(err)
 			}
-			res, err := export.Write(live, export.Options{Kinds: ks, IncludeBuiltin: includeBuiltin,
-				Environment: st.Environment, OutDir: out})
+			eo := export.Options{Kinds: ks, IncludeBuiltin: includeBuiltin, Environment: st.Environment, OutDir: out}
+			if sealer.HasRecipients() {
+				eo.Sealer = sealer
+				eo.SealRecipients = append(slices.Clone(st.Environment.Spec.Seal.Recipients), seal.runRecipients()...)
+			}
+			res, err := export.Write(live, eo)
 			if err != nil {
 				return &cliError{msg: "writing the export: " + err.Error(), code: exitError}
 			}
@@ -72,6 +89,7 @@ tiers, DefaultApplication, the admin user, system roles) are left out unless
 	f.StringVar(&out, "out", "", "directory to write the manifests to (created if needed)")
 	f.StringSliceVar(&kinds, "kinds", nil, "kinds to export (default all): KeyManager,ThrottlingPolicy,Application,Subscription,User,Role,Certificate")
 	f.BoolVar(&includeBuiltin, "include-builtin", false, "also export built-in objects")
+	seal.addRecipients(f)
 	return cmd
 }
 

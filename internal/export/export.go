@@ -8,8 +8,14 @@
 // Output is stable: objects sorted by name, fields sorted, defaults and
 // empty values left out, no timestamps; exporting twice gives identical
 // bytes. Secrets never appear: write-only secrets become references
-// ({env: WSO2SYNC_...}) the user fills in, and the consumer secrets of
-// generated keys are not written (see Result.Notes). Built-in objects
+// ({env: WSO2SYNC_...}) the user fills in. The consumer secrets the server
+// returns for application keys are sealed when Options.Sealer has
+// recipients (Write: one age file per key in <out>/sealed/<env>, with its
+// index, as apply writes them; a mapped key's clientSecret then refers to
+// its sealed file), and otherwise left out with a note (Result.Notes).
+// Sealed files are random by nature (age encryption) and the index records
+// when they were sealed: only the manifests are byte-identical between two
+// exports. Built-in objects
 // (Resident Key Manager, built-in tiers, DefaultApplication, the admin
 // user, system roles) are left out unless Options.IncludeBuiltin.
 package export
@@ -28,6 +34,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -44,7 +51,23 @@ type Options struct {
 	// OutDir is where the files go (used to make the CA bundle path
 	// relative).
 	OutDir string
+	// Sealer, when it has recipients (Sealer.HasRecipients), seals the
+	// consumer secret of every exported application key that it captured
+	// while the providers read (providers.Options.OnSecret = Capture), in
+	// its Store: Write sets that to SealedDir(OutDir, environment name).
+	// Its recipients go into the exported wso2sync.yaml (SealRecipients).
+	Sealer *secrets.Sealer
+	// SealRecipients are written as the exported environment's
+	// spec.seal.recipients (public keys; sorted, without duplicates).
+	SealRecipients []string
+
+	// sealed maps each sealed key to its file (set by Write).
+	sealed map[secrets.KeyID]string
 }
+
+// SealedDir is where an export seals: sealed/<env> in the output, the
+// default seal.outDir of the exported environment.
+func SealedDir(outDir, envName string) string { return secrets.OutDir(outDir, envName, "") }
 
 // Result says what was written.
 type Result struct {
@@ -139,16 +162,23 @@ func Render(live *providers.Live, o Options) (*Result, error) {
 				cp.Spec.Keys = nil
 				generated := 0
 				for _, k := range a.Spec.Keys {
-					if k.Mode == spec.KeyModeMap {
+					file, sealed := o.sealed[keyID(a.Metadata.Name, k)]
+					switch {
+					case k.Mode == spec.KeyModeMap && sealed:
+						// The secret of the mapped client, sealed by this export.
+						k.ClientSecret = &spec.SecretRef{Sealed: filepath.ToSlash(filepath.Join("sealed", o.envName(), file))}
+					case k.Mode == spec.KeyModeMap:
 						k.ClientSecret = &spec.SecretRef{Env: envName(a.Metadata.Name, k.KeyType, "CLIENT_SECRET")}
 						note("application %s: set %s to the secret of mapped client %s", a.Metadata.Name, k.ClientSecret.Env, k.ClientID)
-					} else {
+					case !sealed:
 						generated++
 					}
 					cp.Spec.Keys = append(cp.Spec.Keys, k)
 				}
-				if generated > 0 {
-					note("consumer secrets of generated keys are not exported: sealing them needs seal recipients and the secrets support of a later build")
+				if generated > 0 && len(o.sealed) == 0 {
+					note("consumer secrets of generated keys are not exported: pass --seal-recipient (or set seal.recipients) to seal them into sealed/<env>")
+				} else if generated > 0 {
+					note("application %s: the server returned no consumer secret for some keys (secret hashing, or a pending key workflow): they are not sealed", a.Metadata.Name)
 				}
 				docs = append(docs, &cp)
 			}
@@ -199,7 +229,7 @@ func Render(live *providers.Live, o Options) (*Result, error) {
 		slices.SortFunc(catalogue, func(a, b spec.CatalogueAPI) int {
 			return strings.Compare(a.Name+"\x00"+a.Version, b.Name+"\x00"+b.Version)
 		})
-		b, err := renderEnvironment(o.Environment, catalogue, o.OutDir)
+		b, err := renderEnvironment(o.Environment, catalogue, o.OutDir, o.SealRecipients)
 		if err != nil {
 			return nil, err
 		}
@@ -217,11 +247,20 @@ func Render(live *providers.Live, o Options) (*Result, error) {
 }
 
 // Write renders the export into o.OutDir (created if needed), replacing
-// each file atomically.
+// each file atomically, after sealing the captured consumer secrets when
+// o.Sealer has recipients.
 func Write(live *providers.Live, o Options) (*Result, error) {
+	if err := o.seal(live); err != nil {
+		return nil, err
+	}
 	r, err := Render(live, o)
 	if err != nil {
 		return nil, err
+	}
+	if n := len(o.sealed); n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("consumer secrets of %d application keys are sealed in %s (open them with 'wso2sync secrets open')",
+			n, filepath.ToSlash(filepath.Join("sealed", o.envName()))))
+		sort.Strings(r.Notes)
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, err
@@ -295,11 +334,16 @@ func renderDocs(kind spec.Kind, docs []any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func renderEnvironment(env *spec.Environment, apis []spec.CatalogueAPI, outDir string) ([]byte, error) {
+func renderEnvironment(env *spec.Environment, apis []spec.CatalogueAPI, outDir string, recipients []string) ([]byte, error) {
 	es := env.Spec
 	out := spec.EnvironmentSpec{APIM: spec.Server{URL: es.APIM.URL, Credentials: es.APIM.Credentials},
 		IS: spec.Server{URL: es.IS.URL, Credentials: es.IS.Credentials}, Credentials: es.Credentials,
 		TLS: spec.TLS{InsecureSkipVerify: es.TLS.InsecureSkipVerify}, Mode: spec.ModeDryRun, APIs: apis}
+	if len(recipients) > 0 {
+		rs := slices.Clone(recipients)
+		slices.Sort(rs)
+		out.Seal.Recipients = slices.Compact(rs)
+	}
 	if ca := es.TLS.CABundle; ca != "" {
 		p := env.ResolvePath("spec.tls.caBundle", ca)
 		if abs, err := filepath.Abs(p); err == nil {
@@ -438,4 +482,46 @@ func nested(m map[string]any, keys ...string) any {
 		cur = mm[k]
 	}
 	return cur
+}
+
+func (o *Options) envName() string {
+	if o.Environment == nil {
+		return ""
+	}
+	return o.Environment.Metadata.Name
+}
+
+func keyID(app string, k spec.ApplicationKey) secrets.KeyID {
+	return secrets.KeyID{Application: app, KeyType: strings.ToUpper(k.KeyType), KeyManager: k.KeyManager}
+}
+
+// seal seals the secret of every exported key that the Sealer captured
+// into SealedDir(o.OutDir, env) and records the files in o.sealed. Keys
+// whose secret the server did not return are left out (a note says so).
+func (o *Options) seal(live *providers.Live) error {
+	if !o.Sealer.HasRecipients() || o.Environment == nil {
+		return nil
+	}
+	if o.Kinds != nil && !slices.Contains(o.Kinds, spec.KindApplication) {
+		return nil
+	}
+	o.Sealer.Store = secrets.NewStore(SealedDir(o.OutDir, o.envName()))
+	o.sealed = map[secrets.KeyID]string{}
+	for _, a := range live.State.Applications {
+		if !o.IncludeBuiltin && live.IsBuiltin(spec.KindApplication, a.Metadata.Name) {
+			continue
+		}
+		for _, k := range a.Spec.Keys {
+			id := keyID(a.Metadata.Name, k)
+			if o.Sealer.Captured(id) == "" {
+				continue
+			}
+			e, err := o.Sealer.Seal(id, k.GrantTypes, false)
+			if err != nil {
+				return err
+			}
+			o.sealed[id] = e.File
+		}
+	}
+	return nil
 }
