@@ -3,10 +3,8 @@ package spec
 import (
 	"cmp"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -173,7 +171,6 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 	// The merged trees are all that is left of the layers: drop them, so
 	// that each document's tree is garbage once it is validated.
 	l.layers = nil
-	defer lowerGC(len(order))()
 	l.validateAll(v, objs, order, st)
 	st.sort()
 	r := &refChecker{st: st, sink: l.sink, declared: declared, now: opts.Now, expiry: opts.ExpiryWarning}
@@ -276,25 +273,6 @@ func (l *loader) validateAll(v *validator, objs map[string]*merged, order []stri
 	}
 	l.fileRefs = sc.fileRefs
 }
-
-// lowerGC halves the GC target (GOGC 100 → 50) while a large Load
-// (≥ lowGCDocs documents) validates, unless GOGC is set: CUE's short-lived
-// garbage would otherwise let the heap grow to twice the documents' trees
-// (issue 10's L: ≈ 300 MiB RSS instead of ≈ 220 MiB), for ≈ 15% more CPU.
-// It returns the function that restores the previous setting.
-func lowerGC(docs int) func() {
-	if docs < lowGCDocs || os.Getenv("GOGC") != "" {
-		return func() {}
-	}
-	old := debug.SetGCPercent(50)
-	if old < 50 {
-		debug.SetGCPercent(old) // already lower (set by the program)
-	}
-	return func() { debug.SetGCPercent(old) }
-}
-
-// lowGCDocs is the Load size from which lowerGC applies.
-const lowGCDocs = 4096
 
 // validateChunk is how many documents a validation worker takes at a
 // time; Loads of fewer than two chunks validate on one goroutine.
