@@ -83,8 +83,12 @@ func (c *canaryEnv) cli(args ...string) (int, string, string) {
 }
 
 // sealedSecrets opens every sealed file: the server-generated secrets.
+// sealedDir is where the dev environment's sealed outputs go by default
+// (sealed/<environment name>).
+func (c *canaryEnv) sealedDir() string { return filepath.Join(c.dir, "sealed", "dev") }
+
 func (c *canaryEnv) sealedSecrets() map[string]string {
-	s := secrets.NewStore(filepath.Join(c.dir, "sealed"))
+	s := secrets.NewStore(c.sealedDir())
 	ix, err := s.ReadIndex()
 	if err != nil {
 		c.t.Fatal(err)
@@ -105,7 +109,7 @@ func (c *canaryEnv) sealedSecrets() map[string]string {
 
 // sealedConsumerKey is the consumer key sealed for a key ("app/TYPE (KM)").
 func (c *canaryEnv) sealedConsumerKey(key string) string {
-	s := secrets.NewStore(filepath.Join(c.dir, "sealed"))
+	s := secrets.NewStore(c.sealedDir())
 	ix, err := s.ReadIndex()
 	if err != nil {
 		c.t.Fatal(err)
@@ -298,7 +302,7 @@ func TestCanary(t *testing.T) {
 	// Every byte written outside the sealed files.
 	var hay bytes.Buffer
 	hay.Write(c.outputs.Bytes())
-	for _, root := range []string{work, filepath.Join(c.dir, ".wso2sync"), filepath.Join(c.dir, "sealed", secrets.IndexFile)} {
+	for _, root := range []string{work, filepath.Join(c.dir, ".wso2sync"), filepath.Join(c.sealedDir(), secrets.IndexFile)} {
 		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
 				b, _ := os.ReadFile(p)
@@ -329,9 +333,9 @@ func TestCanary(t *testing.T) {
 		}
 	}
 	// The sealed files themselves hold none in clear.
-	ents, _ := os.ReadDir(filepath.Join(c.dir, "sealed"))
+	ents, _ := os.ReadDir(c.sealedDir())
 	for _, e := range ents {
-		b, _ := os.ReadFile(filepath.Join(c.dir, "sealed", e.Name()))
+		b, _ := os.ReadFile(filepath.Join(c.sealedDir(), e.Name()))
 		for what, v := range leaks {
 			if bytes.Contains(b, []byte(v)) {
 				t.Errorf("%s in clear in %s", what, e.Name())
@@ -368,7 +372,7 @@ func testRotationCrash(t *testing.T, app, km string) {
 	k := app + "/PRODUCTION (" + km + ")"
 	old := c.sealedSecrets()[k]
 	clientID := c.sealedConsumerKey(k)
-	file := filepath.Join(c.dir, "sealed", app+".PRODUCTION.age")
+	file := filepath.Join(c.sealedDir(), app+".PRODUCTION.age")
 	oldBytes, _ := os.ReadFile(file)
 
 	// Make the seal fail after the server rotated: the temp file cannot
@@ -385,7 +389,7 @@ func testRotationCrash(t *testing.T, app, km string) {
 	if b, _ := os.ReadFile(file); !bytes.Equal(b, oldBytes) {
 		t.Fatal("the old sealed file changed")
 	}
-	ix, _ := secrets.NewStore(filepath.Join(c.dir, "sealed")).ReadIndex()
+	ix, _ := secrets.NewStore(c.sealedDir()).ReadIndex()
 	if e := ix.Lookup(app, "PRODUCTION"); len(e) != 1 || e[0].Rotating == nil {
 		t.Fatalf("no rotating mark: %+v", e)
 	}

@@ -66,7 +66,7 @@ func TestSecretsCommands(t *testing.T) {
 	}
 	// Seal as apply does.
 	rs, _ := secrets.ParseRecipients([]string{a.Recipient().String()})
-	st := secrets.NewStore(filepath.Join(env, "sealed"))
+	st := secrets.NewStore(filepath.Join(env, "sealed", "mini"))
 	if _, err := st.Seal(secrets.Credential{Application: "forex-client", KeyType: "PRODUCTION", KeyManager: "Resident Key Manager",
 		ConsumerKey: "ck", ConsumerSecret: secrets.NewValue("CANARY-cli")}, rs); err != nil {
 		t.Fatal(err)

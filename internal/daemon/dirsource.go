@@ -103,12 +103,13 @@ func (s *DirSource) IgnoreDirs(dirs []string) {
 	s.mu.Unlock()
 }
 
-// isOutput reports whether p lies in a folder the pass writes.
+// isOutput reports whether p lies in a folder the pass writes, or is a
+// folder on the way to one (the pass creates sealed/ before sealed/<env>).
 func (s *DirSource) isOutput(p string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, o := range s.outputs {
-		if within(o, p) {
+		if within(o, p) || (p != s.dir && within(p, o)) {
 			return true
 		}
 	}

@@ -75,7 +75,7 @@ spec:
       keyManager: Resident Key Manager
       grantTypes: [client_credentials]
 `)
-	store := secrets.NewStore(filepath.Join(dir, "sealed"))
+	store := secrets.NewStore(filepath.Join(dir, "sealed", "daemon-test"))
 	var entry secrets.IndexEntry
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -44,7 +44,7 @@ spec: {type: default}
 		t.Errorf("key manager defaults = %+v", km.Spec)
 	}
 	e := st.Environment.Spec
-	if e.Mode != ModeDryRun || e.Prune.Policy != "off" || e.Prune.MaxDeletes != 10 || e.Seal.OutDir != "sealed" || e.TLS.InsecureSkipVerify {
+	if e.Mode != ModeDryRun || e.Prune.Policy != "off" || e.Prune.MaxDeletes != 10 || e.Seal.OutDir != "" || e.TLS.InsecureSkipVerify {
 		t.Errorf("environment defaults = %+v", e)
 	}
 	// A defaulted field has no position of its own: Pos falls back to its parent.
