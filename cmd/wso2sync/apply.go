@@ -14,6 +14,7 @@ import (
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
+	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
 // Modes of apply (spec.mode of the environment is the default).
@@ -77,7 +78,10 @@ was refused.`,
 }
 
 func runApply(ctx context.Context, g *globals, f applyFlags) error {
-	p, err := loadPass(ctx, g, &f.seal, f.rotate)
+	// A dry run only plans: its read can start during the load.
+	p, err := loadPass(ctx, g, &f.seal, f.rotate, func(env *spec.Environment) bool {
+		return cmpOr(f.mode, cmpOr(string(env.Spec.Mode), modeDryRun)) == modeDryRun
+	})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
 func newPlanCmd(g *globals) *cobra.Command {
@@ -33,7 +35,7 @@ Exit status: 0 no changes, 2 changes present, 1 error (as terraform plan
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			p, err := loadPass(ctx, g, &seal, nil)
+			p, err := loadPass(ctx, g, &seal, nil, func(*spec.Environment) bool { return true })
 			if err != nil {
 				return err
 			}

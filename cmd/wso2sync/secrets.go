@@ -298,12 +298,15 @@ func yamlToMap(b []byte, m *map[string]any) error { return yaml.Unmarshal(b, m) 
 // with --identity, and every consumer secret the providers see goes to the
 // pass's sealer (in memory until an enforcing apply seals it), whose
 // recipients are the environment's plus --seal-recipient and
-// WSO2SYNC_SEAL_RECIPIENTS. rotate lists keys asked to rotate.
-func loadPass(ctx context.Context, g *globals, f *sealFlags, rotate []reconcile.RotateRequest) (*reconcile.Pass, error) {
+// WSO2SYNC_SEAL_RECIPIENTS. rotate lists keys asked to rotate. readAhead
+// (reconcile.Options.ReadAhead) starts the live read during the load when
+// it only plans.
+func loadPass(ctx context.Context, g *globals, f *sealFlags, rotate []reconcile.RotateRequest, readAhead func(*spec.Environment) bool) (*reconcile.Pass, error) {
 	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: g.envDir, APIMURL: g.apimURL, ISURL: g.isURL,
 		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version,
-		Trust:   reconcile.TrustOptions{Root: g.trustRoot},
-		Secrets: reconcile.SecretOptions{Recipients: f.runRecipients(), Identity: f.identity, Rotate: rotate}})
+		Trust:     reconcile.TrustOptions{Root: g.trustRoot},
+		Secrets:   reconcile.SecretOptions{Recipients: f.runRecipients(), Identity: f.identity, Rotate: rotate},
+		ReadAhead: readAhead})
 	var le *reconcile.LoadError
 	if errors.As(err, &le) {
 		for _, d := range le.Diagnostics {

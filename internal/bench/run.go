@@ -17,6 +17,7 @@ import (
 	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
 	"github.com/wso2sync/wso2sync/internal/sim"
+	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
 // SCIMCap is the simulator's SCIM page cap the bench runs with (IS's
@@ -258,7 +259,8 @@ func pass(ctx context.Context, envDir string, po providers.Options, concurrency 
 	var t timings
 	b0, o0 := Allocs()
 	t0 := time.Now()
-	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: envDir, Providers: po})
+	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: envDir, Providers: po,
+		ReadAhead: func(*spec.Environment) bool { return true }})
 	if err != nil {
 		if p != nil && len(p.Diagnostics) > 0 {
 			return t, fmt.Errorf("%w: %v", err, p.Diagnostics[:min(len(p.Diagnostics), 3)])

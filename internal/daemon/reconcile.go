@@ -65,7 +65,11 @@ func Reconcile(o ReconcileOptions) PassFunc {
 		po.Logger = slog.New(&countingHandler{inner: log.Handler(), calls: calls})
 		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL,
 			Providers: po, Logger: log, UserAgent: o.UserAgent, Trust: o.Trust,
-			Secrets: reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity}})
+			Secrets: reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity},
+			// A pass that only plans can read while the rest validates.
+			ReadAhead: func(env *spec.Environment) bool {
+				return cmpOr(req.Mode, string(env.Spec.Mode), string(spec.ModeDryRun)) != string(spec.ModeEnforce)
+			}})
 		if p != nil && p.State != nil {
 			res.WatchDirs = outside(req.Dir, p.State.Files)
 			if s := p.Secrets().Sealer; s != nil && s.Store != nil {

@@ -32,10 +32,67 @@ type ReadOptions struct {
 	// audience), users by (domain, userName)), so that the diff can pair
 	// objects by kind and name.
 	Desired *spec.State
+	// Pending, if set (and Desired nil), is the desired state still being
+	// loaded: the read starts without it and waits for it only where it
+	// must (client certificates, names), reading application keys and
+	// subscriptions speculatively for every application until it is known
+	// and then keeping only the desired applications' (Read's result is
+	// the same as with Desired). Its error fails the Read.
+	Pending *Pending
 	// Concurrency bounds the goroutines fanning out per application or
 	// API (default: the APIM transport limiter's maximum, so that the
 	// limiter, which adapts to 429s, is the only throttle).
 	Concurrency int
+}
+
+// Pending is a desired state that a Read can start without (ReadOptions.Pending).
+type Pending struct {
+	done chan struct{}
+	once sync.Once
+	st   *spec.State
+	err  error
+}
+
+// NewPending returns a Pending to Resolve later.
+func NewPending() *Pending { return &Pending{done: make(chan struct{})} }
+
+// Resolve sets the desired state (or the error that failed it); only the
+// first call counts.
+func (d *Pending) Resolve(st *spec.State, err error) {
+	d.once.Do(func() { d.st, d.err = st, err; close(d.done) })
+}
+
+// peek returns the desired state if it is known.
+func (d *Pending) peek() (*spec.State, bool) {
+	select {
+	case <-d.done:
+		return d.st, d.err == nil
+	default:
+		return nil, false
+	}
+}
+
+// Wait waits for the desired state.
+func (d *Pending) Wait(ctx context.Context) (*spec.State, error) {
+	select {
+	case <-d.done:
+		return d.st, d.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// resolveDesired fills o.Desired from o.Pending, waiting for it.
+func (o *ReadOptions) resolveDesired(ctx context.Context) error {
+	if o.Pending == nil || o.Desired != nil {
+		return nil
+	}
+	st, err := o.Pending.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	o.Desired, o.Pending = st, nil
+	return nil
 }
 
 // Live is the estate as read from the servers.
@@ -192,6 +249,9 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if err := o.resolveDesired(ctx); err != nil {
+		return nil, err
+	}
 	p.assembleIS(l, o, want, users, roles)
 	if !want(spec.KindApplication) {
 		l.State.Applications = nil
@@ -220,26 +280,68 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 	if err != nil {
 		return err
 	}
+	// With the desired state still pending, every application is read
+	// (skipping those it turns out not to declare once it is known), and
+	// the result is narrowed to the desired ones afterwards.
+	desiredSet := func(st *spec.State) map[string]bool {
+		if st == nil {
+			return nil
+		}
+		m := make(map[string]bool, len(st.Applications))
+		for _, a := range st.Applications {
+			m[strings.ToLower(a.Metadata.Name)] = true
+		}
+		return m
+	}
+	speculative := o.Pending != nil && o.Desired == nil
+	if speculative {
+		if st, ok := o.Pending.peek(); ok {
+			o.Desired, o.Pending, speculative = st, nil, false
+		}
+	}
+	narrow := func(desiredApps map[string]bool) []apim.Found[*spec.Application] {
+		var needed []apim.Found[*spec.Application]
+		for _, f := range apps {
+			if desiredApps == nil || desiredApps[strings.ToLower(f.Object.Metadata.Name)] {
+				needed = append(needed, f)
+			}
+		}
+		return needed
+	}
 	var needed []apim.Found[*spec.Application]
-	var desiredApps map[string]bool
-	if o.Desired != nil {
-		desiredApps = make(map[string]bool, len(o.Desired.Applications))
-		for _, a := range o.Desired.Applications {
-			desiredApps[strings.ToLower(a.Metadata.Name)] = true
-		}
+	if speculative {
+		needed = narrow(nil)
+	} else {
+		needed = narrow(desiredSet(o.Desired))
 	}
-	for _, f := range apps {
-		if desiredApps == nil || desiredApps[strings.ToLower(f.Object.Metadata.Name)] {
-			needed = append(needed, f)
+	// skip reports whether a speculative read for an application is moot:
+	// the desired state came and does not declare it.
+	var skipOnce sync.Once
+	var skipSet map[string]bool
+	skip := func(name string) bool {
+		if !speculative {
+			return false
 		}
-	}
-	// Adopt the desired subscription names by identity.
-	subNames := map[string]string{}
-	if o.Desired != nil {
-		for _, s := range o.Desired.Subscriptions {
-			subNames[subKey(s.Spec.Application, s.Spec.API)] = s.Metadata.Name
+		st, ok := o.Pending.peek()
+		if !ok || st == nil {
+			return false
 		}
+		skipOnce.Do(func() { skipSet = desiredSet(st) })
+		return !skipSet[strings.ToLower(name)]
 	}
+	// errs holds the errors of speculative reads, returned only for
+	// applications that turn out to be desired.
+	errs := map[string]error{}
+	fail := func(id string, err error) error {
+		if !speculative {
+			return err
+		}
+		mu.Lock()
+		errs[id] = err
+		mu.Unlock()
+		return nil
+	}
+	keysByApp := map[string][]apim.Key{} // app id → keys
 	var apis []apim.API
 	if want(spec.KindSubscription) && len(needed) > 1 {
 		if apis, err = p.APIM.APIs.List(ctx); err != nil {
@@ -254,27 +356,28 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 		for i := range needed {
 			f := &needed[i]
 			tasks = append(tasks, func(ctx context.Context) error {
+				if skip(f.Object.Metadata.Name) {
+					return nil
+				}
 				keys, err := p.APIM.Keys.List(ctx, apim.AppRef{ID: f.ID, Name: f.Object.Metadata.Name})
 				if err != nil {
-					return err
+					return fail(f.ID, err)
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				if keys != nil {
-					l.Keys[f.Object.Metadata.Name] = keys
-				}
-				for _, k := range keys {
-					f.Object.Spec.Keys = append(f.Object.Spec.Keys, k.Spec)
-				}
+				keysByApp[f.ID] = keys
 				return nil
 			})
 		}
 	}
 	perApp := func(f *apim.Found[*spec.Application]) func(context.Context) error {
 		return func(ctx context.Context) error {
+			if skip(f.Object.Metadata.Name) {
+				return nil
+			}
 			subs, err := p.APIM.Subscriptions.List(ctx, apim.AppRef{ID: f.ID, Name: f.Object.Metadata.Name})
 			if err != nil {
-				return err
+				return fail(f.ID, err)
 			}
 			mu.Lock()
 			subsByApp[f.ID] = subs
@@ -312,6 +415,25 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 	if err := apim.ForEach(ctx, tasks, limit, run); err != nil {
 		return err
 	}
+	if speculative {
+		if err := o.resolveDesired(ctx); err != nil {
+			return err
+		}
+		needed = narrow(desiredSet(o.Desired))
+		speculative = false // from here on, reads are for desired applications
+		for _, f := range needed {
+			if err := errs[f.ID]; err != nil {
+				return err
+			}
+		}
+	}
+	// Adopt the desired subscription names by identity.
+	subNames := map[string]string{}
+	if o.Desired != nil {
+		for _, s := range o.Desired.Subscriptions {
+			subNames[subKey(s.Spec.Application, s.Spec.API)] = s.Metadata.Name
+		}
+	}
 	if perAPI {
 		var recheck []func(context.Context) error
 		for i := range needed {
@@ -326,6 +448,14 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 
 	mu.Lock()
 	defer mu.Unlock()
+	for _, f := range needed {
+		if keys := keysByApp[f.ID]; keys != nil {
+			l.Keys[f.Object.Metadata.Name] = keys
+			for _, k := range keys {
+				f.Object.Spec.Keys = append(f.Object.Spec.Keys, k.Spec)
+			}
+		}
+	}
 	for _, f := range needed {
 		for _, s := range subsByApp[f.ID] {
 			if n, ok := subNames[subKey(s.Object.Spec.Application, s.Object.Spec.API)]; ok {
@@ -349,6 +479,9 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 func (p *Providers) readCertificates(ctx context.Context, l *Live, mu *sync.Mutex, o ReadOptions, limit int) error {
 	eps, err := p.APIM.Certificates.ListEndpoint(ctx)
 	if err != nil {
+		return err
+	}
+	if err := o.resolveDesired(ctx); err != nil {
 		return err
 	}
 	var apis []apim.API

@@ -57,8 +57,13 @@ func stageError(s Stage, err error) error {
 // the sealer (in memory until an enforcing apply seals it), configured with
 // the environment's recipients plus the run's.
 func (p *Pass) setUpSecrets(po *providers.Options) error {
+	p.wireSecrets(po, p.State.Environment)
+	return p.configureSealer()
+}
+
+// wireSecrets is the part of setUpSecrets that needs only the Environment.
+func (p *Pass) wireSecrets(po *providers.Options, env *spec.Environment) {
 	so := &p.Options.Secrets
-	env := p.State.Environment
 	if po.Resolve == nil {
 		po.Resolve = providers.FromSecrets(secrets.NewResolver(secrets.ResolverOptions{
 			BaseDir: filepath.Dir(env.Source.File), IdentityFile: so.Identity}))
@@ -75,6 +80,11 @@ func (p *Pass) setUpSecrets(po *providers.Options) error {
 	} else {
 		po.OnSecret = capture
 	}
+}
+
+// configureSealer is the part of setUpSecrets that needs the whole State.
+func (p *Pass) configureSealer() error {
+	so := &p.Options.Secrets
 	return stageError(StageSecrets, so.Sealer.Configure(p.State, secrets.SealerOptions{
 		Recipients: so.Recipients, APIMURL: p.Options.APIMURL}))
 }
@@ -148,6 +158,8 @@ type EnforceResult struct {
 // Result, not in the error. The result is never nil.
 func (p *Pass) Enforce(ctx context.Context, o EnforceOptions) (*EnforceResult, error) {
 	res := &EnforceResult{}
+	// A read done before the lock (and the recovery) may be stale.
+	p.dropReadAhead()
 	stateDir := cmpOr(o.StateDir, apply.StateDir(p.Options.EnvDir))
 	lock, err := apply.Acquire(stateDir, cmpOr(o.Command, "apply"))
 	if err != nil {

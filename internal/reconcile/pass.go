@@ -32,6 +32,12 @@ type Options struct {
 	// Secrets are the run's seal recipients and identity; Load builds the
 	// secret resolver and the sealer from them (enforce.go).
 	Secrets SecretOptions
+	// ReadAhead, if set and true for the loaded Environment, has Load start
+	// the live read as soon as the Environment is valid, while the other
+	// objects validate; the first Compute uses that read (readahead.go).
+	// Enforce discards it (it reads under its lock). Set it only when a
+	// Compute follows the Load.
+	ReadAhead func(*spec.Environment) bool
 }
 
 // Pass is one load → read → plan of an environment.
@@ -52,6 +58,9 @@ type Pass struct {
 	// members batches the role memberships of the running Apply's user
 	// steps (members.go); nil outside Apply.
 	members *memberBatches
+	// ahead is the read started by Load (Options.ReadAhead), until the
+	// first Compute takes it.
+	ahead *readAhead
 }
 
 // LoadError is a manifest problem: Diagnostics says what.
@@ -67,22 +76,40 @@ func (e *LoadError) Error() string {
 // Load loads and validates the environment and opens its providers (no
 // request yet). A *LoadError carries the diagnostics.
 func Load(ctx context.Context, o Options) (*Pass, error) {
-	st, ds := spec.Load(ctx, o.EnvDir, spec.LoadOptions{APIMURL: o.APIMURL, ISURL: o.ISURL})
-	p := &Pass{Options: o, State: st, Diagnostics: ds, log: o.Logger}
+	p := &Pass{Options: o, log: o.Logger}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
+	lo := spec.LoadOptions{APIMURL: o.APIMURL, ISURL: o.ISURL}
+	if o.ReadAhead != nil {
+		lo.OnEnvironment = func(env *spec.Environment) {
+			if o.ReadAhead(env) {
+				p.startReadAhead(ctx, env)
+			}
+		}
+	}
+	st, ds := spec.Load(ctx, o.EnvDir, lo)
+	p.State, p.Diagnostics = st, ds
 	if ds.HasErrors() || st == nil || st.Environment == nil {
+		p.dropReadAhead()
 		return p, &LoadError{Dir: o.EnvDir, Diagnostics: ds}
 	}
-	po := o.Providers
-	po.APIMURL, po.ISURL = o.APIMURL, o.ISURL
-	if po.Logger == nil {
-		po.Logger = o.Logger
+	if a := p.ahead; a != nil {
+		// The providers are open and reading; what is left of
+		// setUpSecrets needs the whole State.
+		if err := p.configureSealer(); err != nil {
+			p.dropReadAhead()
+			return p, err
+		}
+		if a.openErr != nil {
+			p.dropReadAhead()
+			return p, a.openErr
+		}
+		p.Providers = a.prov
+		a.desired.Resolve(st, nil)
+		return p, nil
 	}
-	if po.UserAgent == "" {
-		po.UserAgent = o.UserAgent
-	}
+	po := p.providerOptions()
 	if err := p.setUpSecrets(&po); err != nil {
 		return p, err
 	}
@@ -94,6 +121,21 @@ func Load(ctx context.Context, o Options) (*Pass, error) {
 	return p, nil
 }
 
+// providerOptions are Options.Providers with the URLs, Logger and
+// UserAgent filled in.
+func (p *Pass) providerOptions() providers.Options {
+	o := p.Options
+	po := o.Providers
+	po.APIMURL, po.ISURL = o.APIMURL, o.ISURL
+	if po.Logger == nil {
+		po.Logger = o.Logger
+	}
+	if po.UserAgent == "" {
+		po.UserAgent = o.UserAgent
+	}
+	return po
+}
+
 // Compute reads the live estate and computes the plan; owned is the
 // inventory's OwnedFunc (nil owns nothing). It can be called again (after
 // an apply, to check convergence).
@@ -101,7 +143,10 @@ func (p *Pass) Compute(ctx context.Context, owned func(spec.Kind, string) bool) 
 	if p.Providers == nil {
 		return nil, errors.New("reconcile: providers not open")
 	}
-	live, err := p.Providers.Read(ctx, providers.ReadOptions{Desired: p.State})
+	live, err := p.takeReadAhead(ctx)
+	if live == nil && err == nil {
+		live, err = p.Providers.Read(ctx, providers.ReadOptions{Desired: p.State})
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,11 @@ type LoadOptions struct {
 	// ExpiryWarning is how close to expiry a certificate gets a warning
 	// (30 days if zero).
 	ExpiryWarning time.Duration
+	// OnEnvironment, if set, is called during Load with the Environment as
+	// soon as it and everything loaded before it is valid, before the other
+	// objects are validated (the object is the State's: read it only). The
+	// Load can still fail afterwards.
+	OnEnvironment func(*Environment)
 }
 
 // document is one YAML document of a manifest file.

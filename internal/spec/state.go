@@ -171,7 +171,7 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 	// The merged trees are all that is left of the layers: drop them, so
 	// that each document's tree is garbage once it is validated.
 	l.layers = nil
-	l.validateAll(v, objs, order, st)
+	l.validateAll(v, objs, order, st, opts.OnEnvironment)
 	st.sort()
 	r := &refChecker{st: st, sink: l.sink, declared: declared, now: opts.Now, expiry: opts.ExpiryWarning}
 	if r.now == nil {
@@ -199,7 +199,7 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 // cue.Context (not safe for concurrent use) and compiled schema; the
 // diagnostics and objects are collected per document and added in
 // document order, so the result does not depend on the scheduling.
-func (l *loader) validateAll(v *validator, objs map[string]*merged, order []string, st *State) {
+func (l *loader) validateAll(v *validator, objs map[string]*merged, order []string, st *State, onEnv func(*Environment)) {
 	type result struct {
 		obj       Resource
 		positions map[string]Position
@@ -227,6 +227,27 @@ func (l *loader) validateAll(v *validator, objs map[string]*merged, order []stri
 			r.obj = obj
 		}
 		m.root = nil // not needed any more: free the tree while the others validate
+	}
+	// The Environment is validated first and handed to onEnv when it and
+	// everything so far is sound, so that the caller can start on it (the
+	// live read) while the rest validates.
+	envAt := -1
+	if onEnv != nil {
+		if i := slices.Index(order[:len(res)], string(KindEnvironment)); i >= 0 {
+			envAt = i
+			one(v, i)
+			r := &res[i]
+			if env, ok := r.obj.(*Environment); ok && !r.ds.ds.HasErrors() && !l.sink.ds.HasErrors() {
+				env.Source, env.Positions = objs[order[i]].source, r.positions
+				onEnv(env)
+			}
+		}
+	}
+	one1 := one
+	one = func(v *validator, i int) {
+		if i != envAt {
+			one1(v, i)
+		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(res)/validateChunk)
 	if workers <= 1 {
@@ -267,8 +288,9 @@ func (l *loader) validateAll(v *validator, objs map[string]*merged, order []stri
 			continue
 		}
 		m := objs[order[i]]
-		meta := r.obj.Meta()
-		meta.Source, meta.Positions = m.source, r.positions
+		if meta := r.obj.Meta(); i != envAt || meta.Positions == nil {
+			meta.Source, meta.Positions = m.source, r.positions
+		}
 		st.add(r.obj)
 	}
 	l.fileRefs = sc.fileRefs
