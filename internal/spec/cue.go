@@ -1,8 +1,8 @@
 package spec
 
 import (
-	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -23,6 +23,7 @@ type validator struct {
 	schema cue.Value
 	defs   map[Kind]cue.Value // #<Kind>, looked up once
 	paths  map[string]string  // interned Positions keys (positions)
+	fields map[reflect.Type][]decField
 }
 
 func newValidator() (*validator, error) {
@@ -31,7 +32,8 @@ func newValidator() (*validator, error) {
 	if err := v.Err(); err != nil {
 		return nil, fmt.Errorf("embedded schema does not compile: %w", err)
 	}
-	return &validator{ctx: ctx, schema: v, defs: map[Kind]cue.Value{}, paths: map[string]string{}}, nil
+	return &validator{ctx: ctx, schema: v, defs: map[Kind]cue.Value{}, paths: map[string]string{},
+		fields: map[reflect.Type][]decField{}}, nil
 }
 
 // definition returns #<Kind>.
@@ -54,11 +56,7 @@ func (v *validator) validate(kind Kind, doc *node, positions map[string]Position
 	u := def.Unify(data)
 	err := u.Validate(cue.Concrete(true))
 	if err == nil {
-		b, err := u.MarshalJSON()
-		if err == nil {
-			err = json.Unmarshal(b, out)
-		}
-		if err != nil {
+		if err := v.decode(u, reflect.ValueOf(out).Elem()); err != nil {
 			// The schema accepted something the Go type cannot hold: a bug in
 			// wso2sync, reported as such rather than hidden.
 			sink.errAt(docPos, "", "internal error: schema and Go types disagree: "+err.Error(), "please report this as a wso2sync bug")
