@@ -284,7 +284,7 @@ func lookupNode(n *node, path []string) *node {
 		}
 		switch n.kind {
 		case nodeMap:
-			n = n.fields[e]
+			n = n.get(e)
 		case nodeList:
 			i, err := strconv.Atoi(e)
 			if err != nil || i < 0 || i >= len(n.items) {

@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -19,9 +20,16 @@ type node struct {
 	keyPos Position // the key that introduced the value; pos for list items and roots
 	scalar any      // string, int64, float64, bool (kind == nodeScalar)
 	keys   []string // map keys in document order
-	fields map[string]*node
-	items  []*node
+	// items are a list's items, or a map's values (items[i] at keys[i]):
+	// most maps have a handful of keys, for which a Go map per mapping
+	// would be most of the memory a large Load holds.
+	items []*node
+	index map[string]int // key → position, only for maps of more than indexFrom keys
 }
+
+// indexFrom is the size from which a map node keeps an index of its keys
+// (below it a linear search is cheaper).
+const indexFrom = 16
 
 type nodeKind int
 
@@ -94,7 +102,7 @@ func (c *converter) convert(n *yaml.Node, depth int) (*node, error) {
 		out.pos, out.keyPos = pos, pos
 		return out, nil
 	case yaml.MappingNode:
-		out := &node{kind: nodeMap, pos: pos, keyPos: pos, fields: map[string]*node{}}
+		out := &node{kind: nodeMap, pos: pos, keyPos: pos}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
@@ -103,7 +111,7 @@ func (c *converter) convert(n *yaml.Node, depth int) (*node, error) {
 			if k.Value == "<<" && k.Tag == "!!merge" {
 				return nil, &posError{c.position(k), "YAML merge keys (<<) are not supported; use an overlay document instead"}
 			}
-			if _, dup := out.fields[k.Value]; dup {
+			if out.at(k.Value) >= 0 {
 				return nil, &posError{c.position(k), fmt.Sprintf("field %q is set twice in this mapping", k.Value)}
 			}
 			child, err := c.convert(v, depth+1)
@@ -111,8 +119,7 @@ func (c *converter) convert(n *yaml.Node, depth int) (*node, error) {
 				return nil, err
 			}
 			child.keyPos = c.position(k)
-			out.keys = append(out.keys, k.Value)
-			out.fields[k.Value] = child
+			out.set(k.Value, child)
 		}
 		return out, nil
 	case yaml.SequenceNode:
@@ -176,12 +183,11 @@ func (n *node) clone() *node {
 		return nil
 	}
 	out := *n
-	if n.fields != nil {
+	if n.keys != nil {
 		out.keys = append([]string(nil), n.keys...)
-		out.fields = make(map[string]*node, len(n.fields))
-		for k, v := range n.fields {
-			out.fields[k] = v.clone()
-		}
+	}
+	if n.index != nil {
+		out.index = maps.Clone(n.index)
 	}
 	if n.items != nil {
 		out.items = make([]*node, len(n.items))
@@ -197,7 +203,37 @@ func (n *node) get(key string) *node {
 	if n == nil || n.kind != nodeMap {
 		return nil
 	}
-	return n.fields[key]
+	if i := n.at(key); i >= 0 {
+		return n.items[i]
+	}
+	return nil
+}
+
+// at returns the position of key in a map node's keys, or -1.
+func (n *node) at(key string) int {
+	if n.index != nil {
+		if i, ok := n.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, k := range n.keys {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// reindex rebuilds the key index after keys moved.
+func (n *node) reindex() {
+	n.index = nil
+	if len(n.keys) > indexFrom {
+		n.index = make(map[string]int, len(n.keys))
+		for i, k := range n.keys {
+			n.index[k] = i
+		}
+	}
 }
 
 // str returns the string value of a scalar string node.
@@ -211,24 +247,31 @@ func (n *node) str() (string, bool) {
 
 // remove deletes key from a map node.
 func (n *node) remove(key string) {
-	if _, ok := n.fields[key]; !ok {
+	i := n.at(key)
+	if i < 0 {
 		return
 	}
-	delete(n.fields, key)
-	for i, k := range n.keys {
-		if k == key {
-			n.keys = append(n.keys[:i:i], n.keys[i+1:]...)
-			break
-		}
+	n.keys = append(n.keys[:i:i], n.keys[i+1:]...)
+	n.items = append(n.items[:i:i], n.items[i+1:]...)
+	if n.index != nil {
+		n.reindex()
 	}
 }
 
 // set puts v at key, keeping the key order for existing keys.
 func (n *node) set(key string, v *node) {
-	if _, ok := n.fields[key]; !ok {
-		n.keys = append(n.keys, key)
+	if i := n.at(key); i >= 0 {
+		n.items[i] = v
+		return
 	}
-	n.fields[key] = v
+	n.keys = append(n.keys, key)
+	n.items = append(n.items, v)
+	switch {
+	case n.index != nil:
+		n.index[key] = len(n.keys) - 1
+	case len(n.keys) > indexFrom:
+		n.reindex()
+	}
 }
 
 // merge lays over on top of base: maps merge key by key, lists and scalars
@@ -240,13 +283,13 @@ func merge(base, over *node) *node {
 	}
 	out := base.clone()
 	out.pos, out.keyPos = over.pos, over.keyPos
-	for _, k := range over.keys {
-		v := over.fields[k]
+	for i, k := range over.keys {
+		v := over.items[i]
 		switch {
 		case v.kind == nodeNull:
 			out.remove(k)
-		case out.fields[k] != nil:
-			out.set(k, merge(out.fields[k], v))
+		case out.get(k) != nil:
+			out.set(k, merge(out.get(k), v))
 		default:
 			out.set(k, v.clone())
 		}
@@ -259,8 +302,9 @@ func merge(base, over *node) *node {
 func (n *node) plain() any {
 	switch n.kind {
 	case nodeMap:
-		m := make(map[string]any, len(n.fields))
-		for k, v := range n.fields {
+		m := make(map[string]any, len(n.keys))
+		for i, k := range n.keys {
+			v := n.items[i]
 			if v.kind == nodeNull {
 				continue
 			}
@@ -288,8 +332,8 @@ func (n *node) plain() any {
 func (n *node) positions(prefix string, into map[string]Position, intern map[string]string) {
 	switch n.kind {
 	case nodeMap:
-		for _, k := range n.keys {
-			v := n.fields[k]
+		for i, k := range n.keys {
+			v := n.items[i]
 			p := internPath(intern, joinPath(prefix, k))
 			into[p] = v.keyPos
 			v.positions(p, into, intern)

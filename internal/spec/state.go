@@ -313,7 +313,7 @@ func overrideURL(env *node, server, url, flag string) {
 	}
 	srv := spec.get(server)
 	if srv == nil || srv.kind != nodeMap {
-		srv = &node{kind: nodeMap, fields: map[string]*node{}, pos: spec.pos, keyPos: spec.pos}
+		srv = &node{kind: nodeMap, pos: spec.pos, keyPos: spec.pos}
 		spec.set(server, srv)
 	}
 	pos := Position{File: flag}

@@ -64,18 +64,18 @@ func (s *structure) check(n *node, t reflect.Type, path string) {
 			ft, ok := fields[k]
 			p := joinPath(path, k)
 			if !ok {
-				s.sink.errAt(n.fields[k].keyPos, p, fmt.Sprintf("unknown field %q", k), didYouMean(k, names, "known fields"))
+				s.sink.errAt(n.get(k).keyPos, p, fmt.Sprintf("unknown field %q", k), didYouMean(k, names, "known fields"))
 				n.remove(k)
 				continue
 			}
-			s.check(n.fields[k], ft, p)
+			s.check(n.get(k), ft, p)
 		}
 	case t.Kind() == reflect.Map:
 		if n.kind != nodeMap {
 			return
 		}
-		for _, k := range n.keys {
-			s.check(n.fields[k], t.Elem(), joinPath(path, k))
+		for i, k := range n.keys {
+			s.check(n.items[i], t.Elem(), joinPath(path, k))
 		}
 	case t.Kind() == reflect.Slice:
 		if n.kind != nodeList {
@@ -103,7 +103,7 @@ func (s *structure) checkSecret(n *node, path string) {
 	for _, k := range n.keys {
 		if !slices.Contains(secretKeys, k) {
 			// Only the key is named: the value might be the secret.
-			s.sink.errAt(n.fields[k].keyPos, joinPath(path, k), fmt.Sprintf("%s: unknown field %q in secret reference", path, k),
+			s.sink.errAt(n.get(k).keyPos, joinPath(path, k), fmt.Sprintf("%s: unknown field %q in secret reference", path, k),
 				cmpHint(didYouMean(k, secretKeys, ""), secretHint))
 			*n = redacted(n)
 			return
@@ -119,7 +119,7 @@ func (s *structure) checkSecret(n *node, path string) {
 		bad(fmt.Sprintf("%s: a secret reference takes exactly one of env, file or sealed, not %s", path, strings.Join(forms, " and ")))
 		return
 	}
-	v := n.fields[forms[0]]
+	v := n.get(forms[0])
 	str, ok := v.str()
 	if !ok || str == "" {
 		bad(fmt.Sprintf("%s.%s must be a non-empty string", path, forms[0]))
@@ -161,7 +161,7 @@ func docType(k Kind) reflect.Type { return reflect.TypeOf(newDoc(k)).Elem() }
 // schema sees a well-formed reference and the value is gone from memory the
 // rest of the load can print.
 func redacted(n *node) node {
-	return node{kind: nodeMap, pos: n.pos, keyPos: n.keyPos, fields: map[string]*node{
-		"env": {kind: nodeScalar, scalar: "WSO2SYNC_REDACTED", pos: n.pos, keyPos: n.pos},
-	}, keys: []string{"env"}}
+	return node{kind: nodeMap, pos: n.pos, keyPos: n.keyPos, keys: []string{"env"}, items: []*node{
+		{kind: nodeScalar, scalar: "WSO2SYNC_REDACTED", pos: n.pos, keyPos: n.pos},
+	}}
 }
