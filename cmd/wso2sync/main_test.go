@@ -8,6 +8,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,11 +44,22 @@ func TestScripts(t *testing.T) {
 			env.Setenv("WSO2SYNC_APIM_URL", "")
 			env.Setenv("WSO2SYNC_IS_URL", "")
 			env.Setenv("NO_COLOR", "1")
+			// Each script gets its own free ports for a background
+			// `wso2sync sim`, so scripts (and parallel test runs on the
+			// same machine) never talk to each other's simulator.
+			for _, name := range []string{"APIM_ADDR", "IS_ADDR"} {
+				addr, err := freeAddr()
+				if err != nil {
+					return err
+				}
+				env.Setenv(name, addr)
+			}
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"gencert": cmdGencert,
 			"cpdir":   cmdCpdir,
+			"waitsim": cmdWaitsim,
 		},
 	})
 }
@@ -105,4 +118,42 @@ func cmdCpdir(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
 	}))
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// cmdWaitsim waits until a background `wso2sync sim` answers on both
+// $APIM_ADDR and $IS_ADDR (its control API), instead of sleeping:
+//
+//	waitsim
+func cmdWaitsim(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: waitsim")
+	}
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, name := range []string{"APIM_ADDR", "IS_ADDR"} {
+		url := "http://" + ts.Getenv(name) + "/_sim/stats"
+		for {
+			resp, err := client.Get(url)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("the simulator does not answer at %s: %v", url, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
