@@ -37,6 +37,12 @@ BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 cd "$work"
 env_dir="environments/$(basename "$ENV_DIR")"
 
+for addr in "$APIM_ADDR" "$IS_ADDR"; do
+	if (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null; then
+		echo "something already listens on $addr; pick free ports with APIM_ADDR=127.0.0.1:PORT IS_ADDR=127.0.0.1:PORT make demo"
+		exit 1
+	fi
+done
 echo "==> starting the simulator (APIM on $APIM_ADDR, IS on $IS_ADDR)"
 "$BIN" sim --apim-listen "$APIM_ADDR" --is-listen "$IS_ADDR" >sim.log 2>&1 &
 sim_pid=$!
