@@ -11,7 +11,12 @@
 // its table between the results markers is replaced; "" to skip),
 // BENCH_NAIVE_SIZES (sizes the naive client runs for, default all: at L
 // it takes ≈ 14 min at 20 ms), BENCH_SIM=inprocess (run the simulator in
-// the bench process instead of a child process; RSS then includes it).
+// the bench process instead of a child process; RSS then includes it),
+// BENCH_429 (1: after each size's four scenarios, also run apply-from-empty
+// with 10% of calls answered 429 and report convergence, duplicates and the
+// limiters' trajectory, ratelimit.go; only: that scenario alone, leaving
+// bench-results.json and the results table untouched), BENCH_429_SPEC
+// (the fault, default 429=0.1@1s).
 //
 // For each size it starts an in-process simulator (latency, concurrency
 // cap), generates the size's APIs, writes the manifests of the estate into
@@ -52,6 +57,10 @@ type Config struct {
 	// NaiveSizes are the sizes the naive client runs for (nil: all);
 	// BENCH_NAIVE_SIZES.
 	NaiveSizes []string
+	// Run429 is BENCH_429: "" (off), "1" (also) or "only".
+	Run429 string
+	// Spec429 is the fault of the 429 scenario (BENCH_429_SPEC).
+	Spec429 string
 }
 
 // naive reports whether the naive client runs at this size.
@@ -85,6 +94,19 @@ func configFromEnv() (Config, error) {
 			}
 		}
 	}
+	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("BENCH_429"))); v {
+	case "", "0", "false", "off":
+	case "1", "true", "on", "yes":
+		c.Run429 = "1"
+	case "only":
+		c.Run429 = "only"
+	default:
+		return c, fmt.Errorf("BENCH_429: want 1 or only, got %q", v)
+	}
+	c.Spec429 = Default429Spec
+	if v := os.Getenv("BENCH_429_SPEC"); v != "" {
+		c.Spec429 = v
+	}
 	c.Out = "bench-results.json"
 	if v, ok := os.LookupEnv("BENCH_OUT"); ok {
 		c.Out = v
@@ -106,6 +128,28 @@ func run(ctx context.Context) error {
 	}
 	var recs []Record
 	var notes []string
+	var rls []RateLimitResult
+	run429 := func(size Size) error {
+		if cfg.Run429 == "" {
+			return nil
+		}
+		fmt.Fprintf(os.Stderr, "bench: size %s: apply from empty with faults %s\n", size.Name, cfg.Spec429)
+		r, err := Run429(ctx, size, cfg)
+		if err != nil {
+			return fmt.Errorf("size %s, 429 scenario: %w", size.Name, err)
+		}
+		fmt.Fprintln(os.Stderr, "bench:", r.Lines())
+		rls = append(rls, r)
+		return nil
+	}
+	if cfg.Run429 == "only" {
+		for _, size := range cfg.Sizes {
+			if err := run429(size); err != nil {
+				return err
+			}
+		}
+		return finish429(rls, cfg)
+	}
 	for _, size := range cfg.Sizes {
 		fmt.Fprintf(os.Stderr, "bench: size %s (%d apps, %d subscriptions, %d users, %d APIs, %d roles), latency %s, server concurrency %d\n",
 			size.Name, size.Apps, size.Subscriptions, size.Users, size.APIs, size.Roles, cfg.Latency, cfg.ServerConcurrency)
@@ -115,6 +159,9 @@ func run(ctx context.Context) error {
 		}
 		recs = append(recs, rs...)
 		notes = append(notes, ns...)
+		if err := run429(size); err != nil {
+			return err
+		}
 	}
 	WriteTable(os.Stdout, recs)
 	for _, n := range notes {
@@ -129,6 +176,20 @@ func run(ctx context.Context) error {
 		if err := UpdateMarkdown(cfg.Markdown, recs, notes, cfg); err != nil {
 			return err
 		}
+	}
+	return finish429(rls, cfg)
+}
+
+// finish429 prints the 429 scenario's results and writes their section of
+// the Markdown file.
+func finish429(rls []RateLimitResult, cfg Config) error {
+	if len(rls) == 0 {
+		return nil
+	}
+	fmt.Println("\nApply from empty under 429s (not in bench-results.json):")
+	WriteRateLimit(os.Stdout, rls)
+	if cfg.Markdown != "" {
+		return UpdateRateLimitMarkdown(cfg.Markdown, rls, cfg)
 	}
 	return nil
 }

@@ -58,19 +58,25 @@ func UpdateMarkdown(path string, recs []Record, notes []string, cfg Config) erro
 		}
 	}
 	sec.WriteString(mdEnd + "\n")
+	return replaceSection(path, mdBegin, mdEnd, sec.String())
+}
+
+// replaceSection replaces the part of path from begin to end (markers
+// included) with sec, or appends sec when the markers are missing.
+func replaceSection(path, begin, end, sec string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
 	s := string(old)
-	i, j := strings.Index(s, mdBegin), strings.Index(s, mdEnd)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
 	if i >= 0 && j > i {
-		s = s[:i] + sec.String() + strings.TrimPrefix(s[j+len(mdEnd):], "\n")
+		s = s[:i] + sec + strings.TrimPrefix(s[j+len(end):], "\n")
 	} else {
 		if s != "" && !strings.HasSuffix(s, "\n") {
 			s += "\n"
 		}
-		s += sec.String()
+		s += sec
 	}
 	return os.WriteFile(path, []byte(s), 0o644)
 }

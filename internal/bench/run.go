@@ -256,6 +256,13 @@ func (t timings) String() string {
 // pass is one wso2sync pass over envDir: load (validate), read and diff,
 // and, when doApply, apply the plan (failing unless it converges).
 func pass(ctx context.Context, envDir string, po providers.Options, concurrency int, doApply bool) (timings, error) {
+	return passWith(ctx, envDir, po, concurrency, doApply, nil)
+}
+
+// passWith is pass with a hook called once the pass's providers are open
+// (before the read finishes and the apply starts); nil for none.
+func passWith(ctx context.Context, envDir string, po providers.Options, concurrency int, doApply bool,
+	onOpen func(*providers.Providers)) (timings, error) {
 	var t timings
 	b0, o0 := Allocs()
 	t0 := time.Now()
@@ -266,6 +273,9 @@ func pass(ctx context.Context, envDir string, po providers.Options, concurrency 
 			return t, fmt.Errorf("%w: %v", err, p.Diagnostics[:min(len(p.Diagnostics), 3)])
 		}
 		return t, err
+	}
+	if onOpen != nil && p.Providers != nil {
+		onOpen(p.Providers)
 	}
 	t1 := time.Now()
 	t.load = t1.Sub(t0)

@@ -31,6 +31,11 @@ type simHandle interface {
 	Issuer() string
 	Stats() (sim.Stats, error)
 	ResetCounters() error
+	// SetFaults replaces the simulator's fault configuration (the flag
+	// syntax of `wso2sync sim --faults`).
+	SetFaults(spec string) error
+	// State is both servers' data (GET /_sim/state).
+	State() (sim.State, error)
 	// Builtins are the objects a fresh simulator holds.
 	Builtins() Builtins
 	// PeakRSSMiB is the simulator process's own peak RSS (0 in process).
@@ -153,6 +158,38 @@ func (c *childSim) ResetCounters() error {
 	return nil
 }
 
+func (c *childSim) SetFaults(spec string) error {
+	req, err := http.NewRequest(http.MethodPut, c.hello.APIMURL+"/_sim/faults", strings.NewReader(spec))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+		return fmt.Errorf("PUT /_sim/faults %q: %s: %s", spec, resp.Status, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
+
+func (c *childSim) State() (sim.State, error) {
+	var st sim.State
+	resp, err := c.hc.Get(c.hello.APIMURL + "/_sim/state")
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("GET /_sim/state: %s", resp.Status)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	return st, err
+}
+
 func (c *childSim) PeakRSSMiB() float64 {
 	return vmHWM(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
 }
@@ -196,11 +233,13 @@ func startInProcess(cfg Config, apis int) (*inProcess, error) {
 	return &inProcess{s: s, b: Builtins{Apps: len(dump.APIM.Applications), Users: len(dump.IS.Users), Roles: len(dump.IS.Roles)}}, nil
 }
 
-func (p *inProcess) APIMURL() string           { return p.s.APIMURL() }
-func (p *inProcess) ISURL() string             { return p.s.ISURL() }
-func (p *inProcess) Issuer() string            { return p.s.Issuer() }
-func (p *inProcess) Builtins() Builtins        { return p.b }
-func (p *inProcess) Stats() (sim.Stats, error) { return p.s.Stats(), nil }
-func (p *inProcess) ResetCounters() error      { p.s.ResetCounters(); return nil }
-func (p *inProcess) PeakRSSMiB() float64       { return 0 }
-func (p *inProcess) Close()                    { p.s.Close() }
+func (p *inProcess) APIMURL() string             { return p.s.APIMURL() }
+func (p *inProcess) ISURL() string               { return p.s.ISURL() }
+func (p *inProcess) Issuer() string              { return p.s.Issuer() }
+func (p *inProcess) Builtins() Builtins          { return p.b }
+func (p *inProcess) Stats() (sim.Stats, error)   { return p.s.Stats(), nil }
+func (p *inProcess) ResetCounters() error        { p.s.ResetCounters(); return nil }
+func (p *inProcess) PeakRSSMiB() float64         { return 0 }
+func (p *inProcess) SetFaults(spec string) error { return p.s.Faults().SetSpec(spec) }
+func (p *inProcess) State() (sim.State, error)   { return p.s.Dump(), nil }
+func (p *inProcess) Close()                      { p.s.Close() }
