@@ -40,16 +40,8 @@ func (s *Server) registerRoutes() {
 	s.add("PUT", AdminBase, "/key-managers/{keyManagerId}", A, authRequired, scAdminKM, s.handleKMUpdate)
 	s.add("DELETE", AdminBase, "/key-managers/{keyManagerId}", A, authRequired, scAdminKM, s.handleKMDelete)
 	s.add("GET", AdminBase, "/throttling/policies/search", A, authRequired, scTierView, s.handleTierSearch)
-	s.add("GET", AdminBase, "/throttling/policies/application", A, authRequired, scTierView, s.handleAppTierList)
-	s.add("POST", AdminBase, "/throttling/policies/application", A, authRequired, scTierManage, s.handleAppTierCreate)
-	s.add("GET", AdminBase, "/throttling/policies/application/{policyId}", A, authRequired, scTierView, s.handleAppTierGet)
-	s.add("PUT", AdminBase, "/throttling/policies/application/{policyId}", A, authRequired, scTierManage, s.handleAppTierUpdate)
-	s.add("DELETE", AdminBase, "/throttling/policies/application/{policyId}", A, authRequired, scTierManage, s.handleAppTierDelete)
-	s.add("GET", AdminBase, "/throttling/policies/subscription", A, authRequired, scTierView, s.handleSubTierList)
-	s.add("POST", AdminBase, "/throttling/policies/subscription", A, authRequired, scTierManage, s.handleSubTierCreate)
-	s.add("GET", AdminBase, "/throttling/policies/subscription/{policyId}", A, authRequired, scTierView, s.handleSubTierGet)
-	s.add("PUT", AdminBase, "/throttling/policies/subscription/{policyId}", A, authRequired, scTierManage, s.handleSubTierUpdate)
-	s.add("DELETE", AdminBase, "/throttling/policies/subscription/{policyId}", A, authRequired, scTierManage, s.handleSubTierDelete)
+	addTierRoutes(s.appTierLevel())
+	addTierRoutes(s.subTierLevel())
 	s.add("GET", AdminBase, "/settings", A, authRequired, scSettings, s.handleAdminSettings)
 
 	// DevPortal v3.

@@ -1,7 +1,6 @@
 package apim
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -50,22 +49,23 @@ func validatePolicyName(name string) string {
 	return ""
 }
 
-func (s *Server) sortedAppTiers() []*appTier {
-	out := make([]*appTier, 0, len(s.st.appTiers))
-	for _, t := range s.st.appTiers {
+// sortedTiers lists one level's tiers in creation order (their integer id),
+// the order the admin API lists them in.
+func sortedTiers[T any](m map[string]*T, intID func(*T) int) []*T {
+	out := make([]*T, 0, len(m))
+	for _, t := range m {
 		out = append(out, t)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].intID < out[j].intID })
+	sort.Slice(out, func(i, j int) bool { return intID(out[i]) < intID(out[j]) })
 	return out
 }
 
+func (s *Server) sortedAppTiers() []*appTier {
+	return sortedTiers(s.st.appTiers, func(t *appTier) int { return t.intID })
+}
+
 func (s *Server) sortedSubTiers() []*subTier {
-	out := make([]*subTier, 0, len(s.st.subTiers))
-	for _, t := range s.st.subTiers {
-		out = append(out, t)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].intID < out[j].intID })
-	return out
+	return sortedTiers(s.st.subTiers, func(t *subTier) int { return t.intID })
 }
 
 func policyNotFound(w http.ResponseWriter, level, id string) {
@@ -77,252 +77,76 @@ func policyExists(w http.ResponseWriter, level, name string) {
 		fmt.Sprintf("%s Policy with name %s already exists", level, name))
 }
 
-// ---- application tiers ----
+// ---- application and subscription tier levels ----
 
-func (s *Server) handleAppTierList(w http.ResponseWriter, _ *http.Request, _ *caller) {
-	s.mu.RLock()
-	list := []ApplicationThrottlePolicy{}
-	for _, t := range s.sortedAppTiers() {
-		list = append(list, t.ApplicationThrottlePolicy)
+func (s *Server) appTierLevel() *tierLevel[ApplicationThrottlePolicy, *ApplicationThrottlePolicy, appTier] {
+	return &tierLevel[ApplicationThrottlePolicy, *ApplicationThrottlePolicy, appTier]{
+		s: s, label: "Application", path: "application", typ: appTierType,
+		tiers:  func(st *store) map[string]*appTier { return st.appTiers },
+		sorted: (*Server).sortedAppTiers,
+		policy: func(t *appTier) *ApplicationThrottlePolicy { return &t.ApplicationThrottlePolicy },
+		newTier: func(p ApplicationThrottlePolicy, n int) *appTier {
+			return &appTier{ApplicationThrottlePolicy: p, intID: n}
+		},
+		builtin:  func(t *appTier) bool { return t.builtin },
+		validate: func(*ApplicationThrottlePolicy) string { return "" },
+		inUse: func(st *store, name string) bool {
+			for _, a := range st.apps {
+				if a.ThrottlingPolicy == name {
+					return true
+				}
+			}
+			return false
+		},
 	}
-	s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(list), "list": list})
 }
 
-func (s *Server) handleAppTierGet(w http.ResponseWriter, r *http.Request, _ *caller) {
-	id := r.PathValue("policyId")
-	s.mu.RLock()
-	t := s.st.appTiers[id]
-	var out ApplicationThrottlePolicy
-	if t != nil {
-		out = t.ApplicationThrottlePolicy
+func (s *Server) subTierLevel() *tierLevel[SubscriptionThrottlePolicy, *SubscriptionThrottlePolicy, subTier] {
+	return &tierLevel[SubscriptionThrottlePolicy, *SubscriptionThrottlePolicy, subTier]{
+		s: s, label: "Subscription", path: "subscription", typ: subTierType,
+		tiers:  func(st *store) map[string]*subTier { return st.subTiers },
+		sorted: (*Server).sortedSubTiers,
+		policy: func(t *subTier) *SubscriptionThrottlePolicy { return &t.SubscriptionThrottlePolicy },
+		newTier: func(p SubscriptionThrottlePolicy, n int) *subTier {
+			return &subTier{SubscriptionThrottlePolicy: p, intID: n}
+		},
+		builtin:  func(t *subTier) bool { return t.builtin },
+		validate: validateSubTier,
+		inUse:    subTierInUse,
 	}
-	s.mu.RUnlock()
-	if t == nil {
-		policyNotFound(w, "Application", id)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
-func decodeAppTier(w http.ResponseWriter, r *http.Request) (*ApplicationThrottlePolicy, bool) {
-	var p ApplicationThrottlePolicy
-	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
-		return nil, false
-	}
-	if msg := validatePolicyName(p.PolicyName); msg != "" {
-		badRequest(w, msg)
-		return nil, false
-	}
-	if msg := validateLimit(&p.DefaultLimit); msg != "" {
-		badRequest(w, msg)
-		return nil, false
-	}
-	p.Type = appTierType
-	p.IsDeployed = true
-	if p.DisplayName == "" {
-		p.DisplayName = p.PolicyName
-	}
-	return &p, true
-}
-
-func (s *Server) handleAppTierCreate(w http.ResponseWriter, r *http.Request, _ *caller) {
-	p, ok := decodeAppTier(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	if s.st.appTierByName(p.PolicyName) != nil {
-		s.mu.Unlock()
-		policyExists(w, "Application", p.PolicyName)
-		return
-	}
-	p.PolicyID = newUUID()
-	s.st.tierIntSeq++
-	s.st.appTiers[p.PolicyID] = &appTier{ApplicationThrottlePolicy: *p, intID: s.st.tierIntSeq}
-	s.mu.Unlock()
-	w.Header().Set("Location", AdminBase+"/throttling/policies/application/"+p.PolicyID)
-	writeJSON(w, http.StatusCreated, p)
-}
-
-func (s *Server) handleAppTierUpdate(w http.ResponseWriter, r *http.Request, _ *caller) {
-	id := r.PathValue("policyId")
-	p, ok := decodeAppTier(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.st.appTiers[id]
-	if t == nil {
-		policyNotFound(w, "Application", id)
-		return
-	}
-	if p.PolicyName != t.PolicyName {
-		badRequest(w, "Policy name cannot be changed")
-		return
-	}
-	p.PolicyID = id
-	t.ApplicationThrottlePolicy = *p
-	writeJSON(w, http.StatusOK, p)
-}
-
-func (s *Server) handleAppTierDelete(w http.ResponseWriter, r *http.Request, _ *caller) {
-	id := r.PathValue("policyId")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.st.appTiers[id]
-	if t == nil {
-		policyNotFound(w, "Application", id)
-		return
-	}
-	if t.builtin {
-		badRequest(w, fmt.Sprintf("Policy %s is a default policy and cannot be deleted", t.PolicyName))
-		return
-	}
-	for _, a := range s.st.apps {
-		if a.ThrottlingPolicy == t.PolicyName {
-			internalError(w, "Policy "+t.PolicyName+" already attached to API/Resource")
-			return
-		}
-	}
-	delete(s.st.appTiers, id)
-	w.WriteHeader(http.StatusOK)
-}
-
-// ---- subscription tiers ----
-
-func (s *Server) handleSubTierList(w http.ResponseWriter, _ *http.Request, _ *caller) {
-	s.mu.RLock()
-	list := []SubscriptionThrottlePolicy{}
-	for _, t := range s.sortedSubTiers() {
-		list = append(list, t.SubscriptionThrottlePolicy)
-	}
-	s.mu.RUnlock()
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(list), "list": list})
-}
-
-func (s *Server) handleSubTierGet(w http.ResponseWriter, r *http.Request, _ *caller) {
-	id := r.PathValue("policyId")
-	s.mu.RLock()
-	t := s.st.subTiers[id]
-	var out SubscriptionThrottlePolicy
-	if t != nil {
-		out = t.SubscriptionThrottlePolicy
-	}
-	s.mu.RUnlock()
-	if t == nil {
-		policyNotFound(w, "Subscription", id)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func decodeSubTier(w http.ResponseWriter, r *http.Request) (*SubscriptionThrottlePolicy, bool) {
-	var p SubscriptionThrottlePolicy
-	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
-		return nil, false
-	}
-	if msg := validatePolicyName(p.PolicyName); msg != "" {
-		badRequest(w, msg)
-		return nil, false
-	}
-	if msg := validateLimit(&p.DefaultLimit); msg != "" {
-		badRequest(w, msg)
-		return nil, false
-	}
+// validateSubTier checks and defaults what only subscription tiers carry.
+func validateSubTier(p *SubscriptionThrottlePolicy) string {
 	if p.BillingPlan == "" {
 		p.BillingPlan = "FREE"
 	}
 	if p.BillingPlan != "FREE" && p.BillingPlan != "COMMERCIAL" {
-		badRequest(w, "billingPlan must be FREE or COMMERCIAL")
-		return nil, false
+		return "billingPlan must be FREE or COMMERCIAL"
 	}
 	if p.Permissions != nil && p.Permissions.PermissionType != "ALLOW" && p.Permissions.PermissionType != "DENY" {
-		badRequest(w, "permissions.permissionType must be ALLOW or DENY")
-		return nil, false
+		return "permissions.permissionType must be ALLOW or DENY"
 	}
 	if p.CustomAttributes == nil {
 		p.CustomAttributes = []CustomAttribute{}
 	}
-	p.Type = subTierType
-	p.IsDeployed = true
-	if p.DisplayName == "" {
-		p.DisplayName = p.PolicyName
-	}
-	return &p, true
+	return ""
 }
 
-func (s *Server) handleSubTierCreate(w http.ResponseWriter, r *http.Request, _ *caller) {
-	p, ok := decodeSubTier(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	if s.st.subTierByName(p.PolicyName) != nil {
-		s.mu.Unlock()
-		policyExists(w, "Subscription", p.PolicyName)
-		return
-	}
-	p.PolicyID = newUUID()
-	s.st.tierIntSeq++
-	s.st.subTiers[p.PolicyID] = &subTier{SubscriptionThrottlePolicy: *p, intID: s.st.tierIntSeq}
-	s.mu.Unlock()
-	w.Header().Set("Location", AdminBase+"/throttling/policies/subscription/"+p.PolicyID)
-	writeJSON(w, http.StatusCreated, p)
-}
-
-func (s *Server) handleSubTierUpdate(w http.ResponseWriter, r *http.Request, _ *caller) {
-	id := r.PathValue("policyId")
-	p, ok := decodeSubTier(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.st.subTiers[id]
-	if t == nil {
-		policyNotFound(w, "Subscription", id)
-		return
-	}
-	if p.PolicyName != t.PolicyName {
-		badRequest(w, "Policy name cannot be changed")
-		return
-	}
-	p.PolicyID = id
-	t.SubscriptionThrottlePolicy = *p
-	writeJSON(w, http.StatusOK, p)
-}
-
-func (s *Server) handleSubTierDelete(w http.ResponseWriter, r *http.Request, _ *caller) {
-	id := r.PathValue("policyId")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t := s.st.subTiers[id]
-	if t == nil {
-		policyNotFound(w, "Subscription", id)
-		return
-	}
-	if t.builtin {
-		badRequest(w, fmt.Sprintf("Policy %s is a default policy and cannot be deleted", t.PolicyName))
-		return
-	}
-	for _, sub := range s.st.subs {
-		if sub.ThrottlingPolicy == t.PolicyName || sub.RequestedThrottlingPolicy == t.PolicyName {
-			internalError(w, "Policy "+t.PolicyName+" already attached to API/Resource")
-			return
+// subTierInUse: a subscription tier is referenced by subscriptions (granted
+// or requested) and by the policies an API offers.
+func subTierInUse(st *store, name string) bool {
+	for _, sub := range st.subs {
+		if sub.ThrottlingPolicy == name || sub.RequestedThrottlingPolicy == name {
+			return true
 		}
 	}
-	for _, a := range s.st.apis {
-		if containsStr(a.Policies, t.PolicyName) {
-			internalError(w, "Policy "+t.PolicyName+" already attached to API/Resource")
-			return
+	for _, a := range st.apis {
+		if containsStr(a.Policies, name) {
+			return true
 		}
 	}
-	delete(s.st.subTiers, id)
-	w.WriteHeader(http.StatusOK)
+	return false
 }
 
 // handleTierSearch serves GET /throttling/policies/search?query=type:<t>
