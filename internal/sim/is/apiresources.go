@@ -350,44 +350,76 @@ func (s *Server) handleCreateAPIResource(w http.ResponseWriter, r *http.Request)
 }
 
 func (s *Server) handleGetAPIResource(w http.ResponseWriter, r *http.Request) {
+	s.serveAPIResource(w, r, func(a *apiResource) any { return s.apiResourceWire(a) })
+}
+
+func (s *Server) handleGetAPIResourceScopes(w http.ResponseWriter, r *http.Request) {
+	s.serveAPIResource(w, r, func(a *apiResource) any { return s.apiResourceWire(a)["scopes"] })
+}
+
+// serveAPIResource answers a read of the {apiResourceId} resource with a
+// view of it, so the resource and its /scopes share guard, lookup and 404.
+func (s *Server) serveAPIResource(w http.ResponseWriter, r *http.Request, view func(*apiResource) any) {
 	if s.guard(w, r, "internal_api_resource_view") == nil {
 		return
 	}
-	id := r.PathValue("apiResourceId")
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if a := s.aprFoundLocked(w, r.PathValue("apiResourceId")); a != nil {
+		writeJSON(w, http.StatusOK, jsonCT, view(a))
+	}
+}
+
+// guardedAPIJSON guards scope and decodes the body into in (before locking,
+// so a malformed body is a 400 even for an unknown id); it returns the
+// path's apiResourceId, or false once it has written the error.
+func (s *Server) guardedAPIJSON(w http.ResponseWriter, r *http.Request, scope string, in any) (string, bool) {
+	if s.guard(w, r, scope) == nil {
+		return "", false
+	}
+	if e := readAPIJSON(r, in); e != nil {
+		writeAPIError(w, e)
+		return "", false
+	}
+	return r.PathValue("apiResourceId"), true
+}
+
+// aprFoundLocked returns the API resource with the id, or nil once it has
+// written the 404. Callers hold s.mu.
+func (s *Server) aprFoundLocked(w http.ResponseWriter, id string) *apiResource {
 	a := s.st.apiRes[id]
 	if a == nil {
 		writeAPIError(w, aprNotFoundErr(id))
-		return
 	}
-	writeJSON(w, http.StatusOK, jsonCT, s.apiResourceWire(a))
+	return a
+}
+
+// aprEditableLocked is aprFoundLocked for writes: system API resources are
+// refused (403) after the 404 check, as IS orders them. Callers hold s.mu.
+func (s *Server) aprEditableLocked(w http.ResponseWriter, id string) *apiResource {
+	a := s.aprFoundLocked(w, id)
+	if a != nil && isSystemAPI(a) {
+		writeAPIError(w, aprSystemErr())
+		return nil
+	}
+	return a
 }
 
 func (s *Server) handlePatchAPIResource(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_api_resource_update") == nil {
-		return
-	}
-	id := r.PathValue("apiResourceId")
 	var in struct {
 		Name          *string          `json:"name"`
 		Description   *string          `json:"description"`
 		AddedScopes   []scopeInput     `json:"addedScopes"`
 		RemovedScopes *json.RawMessage `json:"removedScopes"`
 	}
-	if e := readAPIJSON(r, &in); e != nil {
-		writeAPIError(w, e)
+	id, ok := s.guardedAPIJSON(w, r, "internal_api_resource_update", &in)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.st.apiRes[id]
+	a := s.aprEditableLocked(w, id)
 	if a == nil {
-		writeAPIError(w, aprNotFoundErr(id))
-		return
-	}
-	if isSystemAPI(a) {
-		writeAPIError(w, aprSystemErr())
 		return
 	}
 	if in.RemovedScopes != nil && string(*in.RemovedScopes) != "null" {
@@ -448,40 +480,16 @@ func (s *Server) handleDeleteAPIResource(w http.ResponseWriter, r *http.Request)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) handleGetAPIResourceScopes(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_api_resource_view") == nil {
-		return
-	}
-	id := r.PathValue("apiResourceId")
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a := s.st.apiRes[id]
-	if a == nil {
-		writeAPIError(w, aprNotFoundErr(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, jsonCT, s.apiResourceWire(a)["scopes"])
-}
-
 func (s *Server) handlePutAPIResourceScopes(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_api_resource_update") == nil {
-		return
-	}
-	id := r.PathValue("apiResourceId")
 	var in []scopeInput
-	if e := readAPIJSON(r, &in); e != nil {
-		writeAPIError(w, e)
+	id, ok := s.guardedAPIJSON(w, r, "internal_api_resource_update", &in)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.st.apiRes[id]
+	a := s.aprEditableLocked(w, id)
 	if a == nil {
-		writeAPIError(w, aprNotFoundErr(id))
-		return
-	}
-	if isSystemAPI(a) {
-		writeAPIError(w, aprSystemErr())
 		return
 	}
 	if e := s.validateScopesLocked(a, in); e != nil {

@@ -97,112 +97,51 @@ func (s *Server) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetGroup(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_group_mgt_view") == nil {
-		return
-	}
-	id := r.PathValue("id")
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	g := s.st.groups[id]
-	if g == nil {
-		writeSCIMError(w, groupNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, scimCT, projectQuery(s.groupWireLocked(g), queryMap(r)))
-}
-
-func (s *Server) handleListGroups(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_group_mgt_view") == nil {
-		return
-	}
-	s.listGroups(w, queryMap(r))
-}
-
-func (s *Server) handleSearchGroups(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_group_mgt_view") == nil {
-		return
-	}
-	var sr searchRequest
-	if e := readJSON(r, &sr); e != nil {
-		writeSCIMError(w, e)
-		return
-	}
-	s.listGroups(w, sr.asQuery())
+	serveSCIMGet(s, w, r, "internal_group_mgt_view", func(st *store) map[string]*group { return st.groups }, groupNotFound,
+		s.groupWireLocked)
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, q map[string]string) {
-	pg, e := s.scimPage(q)
+	pg, terms, e := s.scimListQuery(q, "displayname", "id")
 	if e != nil {
 		writeSCIMError(w, e)
 		return
 	}
-	var terms []filterTerm
-	if f := strings.TrimSpace(q["filter"]); f != "" {
-		var err error
-		terms, err = parseFilter(f)
-		if err == nil {
-			for _, t := range terms {
-				switch strings.ToLower(t.attr) {
-				case "displayname", "id":
-				default:
-					err = errInvalidFilter
-				}
-			}
-		}
-		if err != nil {
-			writeSCIMError(w, badRequest("invalidFilter", "The specified filter syntax is invalid or the specified attribute and filter comparison combination is not supported: %s", f))
-			return
-		}
-	}
 	domain := strings.ToUpper(q["domain"])
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var items []map[string]any
-	total := 0
-	for _, g := range s.st.groupOrder {
-		if domain != "" && g.Domain != domain {
-			continue
-		}
-		ok := true
-		for _, t := range terms {
-			switch strings.ToLower(t.attr) {
-			case "displayname":
-				if strings.Contains(t.value, "/") {
-					d, n := splitDomain(t.value)
-					ok = ok && g.Domain == d && matchOp(t.op, g.Name, n)
-				} else {
-					ok = ok && matchOp(t.op, g.Name, t.value)
-				}
-			case "id":
-				ok = ok && matchOp(t.op, g.ID, t.value)
+	total, groups := pageOf(s.st.groupOrder, pg, func(g *group) bool {
+		return (domain == "" || g.Domain == domain) && groupMatches(g, terms)
+	})
+	writeSCIMList(w, q, total, pg, groups, s.groupWireLocked)
+}
+
+func groupMatches(g *group, terms []filterTerm) bool {
+	for _, t := range terms {
+		switch strings.ToLower(t.attr) {
+		case "displayname":
+			if !domainNameMatches(t, g.Domain, g.Name) {
+				return false
+			}
+		case "id":
+			if !matchOp(t.op, g.ID, t.value) {
+				return false
 			}
 		}
-		if !ok {
-			continue
-		}
-		total++
-		if total >= pg.start && len(items) < pg.count {
-			items = append(items, projectQuery(s.groupWireLocked(g), q))
-		}
 	}
-	writeJSON(w, http.StatusOK, scimCT, listResponse(total, pg.start, items))
+	return true
 }
 
 func (s *Server) handlePutGroup(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_group_mgt_update") == nil {
-		return
-	}
-	id := r.PathValue("id")
 	var in groupInput
-	if e := readJSON(r, &in); e != nil {
-		writeSCIMError(w, e)
+	id, ok := s.guardedJSON(w, r, "internal_group_mgt_update", &in)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.st.groups[id]
+	g := foundLocked(w, s.st.groups, id, groupNotFound)
 	if g == nil {
-		writeSCIMError(w, groupNotFound(id))
 		return
 	}
 	domain, name := g.Domain, g.Name
@@ -215,31 +154,18 @@ func (s *Server) handlePutGroup(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ids := refIDs(in.Members)
-	if e := s.validateMembersLocked(ids); e != nil {
-		writeSCIMError(w, e)
-		return
-	}
-	g.Domain, g.Name = domain, name
-	s.st.setGroupMembers(g, ids)
-	g.Modified = s.now()
-	writeJSON(w, http.StatusOK, scimCT, s.groupWireLocked(g))
+	s.saveGroupLocked(w, g, domain, name, ids)
 }
 
 func (s *Server) handlePatchGroup(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_group_mgt_update") == nil {
-		return
-	}
-	id := r.PathValue("id")
-	pr, e := readPatch(r)
-	if e != nil {
-		writeSCIMError(w, e)
+	id, pr, ok := s.guardedPatch(w, r, "internal_group_mgt_update")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.st.groups[id]
+	g := foundLocked(w, s.st.groups, id, groupNotFound)
 	if g == nil {
-		writeSCIMError(w, groupNotFound(id))
 		return
 	}
 	members := slices.Clone(g.Members)
@@ -325,6 +251,12 @@ func (s *Server) handlePatchGroup(w http.ResponseWriter, r *http.Request) {
 			detail: fmt.Sprintf("Group with name: %s already exists in the system.", name)})
 		return
 	}
+	s.saveGroupLocked(w, g, domain, name, members)
+}
+
+// saveGroupLocked ends PUT and PATCH alike: check the members exist, store
+// the new name and members and answer the group. Callers hold s.mu.
+func (s *Server) saveGroupLocked(w http.ResponseWriter, g *group, domain, name string, members []string) {
 	if e := s.validateMembersLocked(members); e != nil {
 		writeSCIMError(w, e)
 		return
@@ -342,9 +274,8 @@ func (s *Server) handleDeleteGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.st.groups[id]
+	g := foundLocked(w, s.st.groups, id, groupNotFound)
 	if g == nil {
-		writeSCIMError(w, groupNotFound(id))
 		return
 	}
 	s.st.removeGroup(g)

@@ -273,79 +273,22 @@ func dedupe(ids []string) []string {
 }
 
 func (s *Server) handleGetRole(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_role_mgt_view") == nil {
-		return
-	}
-	id := r.PathValue("id")
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	rl := s.st.roles[id]
-	if rl == nil {
-		writeSCIMError(w, roleNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, scimCT, projectQuery(s.roleWireLocked(rl, true), queryMap(r)))
-}
-
-func (s *Server) handleListRoles(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_role_mgt_view") == nil {
-		return
-	}
-	s.listRoles(w, queryMap(r))
-}
-
-func (s *Server) handleSearchRoles(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_role_mgt_view") == nil {
-		return
-	}
-	var sr searchRequest
-	if e := readJSON(r, &sr); e != nil {
-		writeSCIMError(w, e)
-		return
-	}
-	s.listRoles(w, sr.asQuery())
+	serveSCIMGet(s, w, r, "internal_role_mgt_view", func(st *store) map[string]*role { return st.roles }, roleNotFound,
+		func(rl *role) map[string]any { return s.roleWireLocked(rl, true) })
 }
 
 func (s *Server) listRoles(w http.ResponseWriter, q map[string]string) {
-	pg, e := s.scimPage(q)
+	pg, terms, e := s.scimListQuery(q, "displayname", "id", "audience.value", "audience.type", "audience.display")
 	if e != nil {
 		writeSCIMError(w, e)
 		return
-	}
-	var terms []filterTerm
-	if f := strings.TrimSpace(q["filter"]); f != "" {
-		var err error
-		terms, err = parseFilter(f)
-		if err == nil {
-			for _, t := range terms {
-				switch strings.ToLower(t.attr) {
-				case "displayname", "id", "audience.value", "audience.type", "audience.display":
-				default:
-					err = errInvalidFilter
-				}
-			}
-		}
-		if err != nil {
-			writeSCIMError(w, badRequest("invalidFilter", "The specified filter syntax is invalid or the specified attribute and filter comparison combination is not supported: %s", f))
-			return
-		}
 	}
 	attrs := strings.ToLower(q["attributes"])
 	full := strings.Contains(attrs, "users") || strings.Contains(attrs, "permissions") || strings.Contains(attrs, "groups")
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var items []map[string]any
-	total := 0
-	for _, rl := range s.st.roleOrder {
-		if !s.roleMatchesLocked(rl, terms) {
-			continue
-		}
-		total++
-		if total >= pg.start && len(items) < pg.count {
-			items = append(items, projectQuery(s.roleWireLocked(rl, full), q))
-		}
-	}
-	writeJSON(w, http.StatusOK, scimCT, listResponse(total, pg.start, items))
+	total, roles := pageOf(s.st.roleOrder, pg, func(rl *role) bool { return s.roleMatchesLocked(rl, terms) })
+	writeSCIMList(w, q, total, pg, roles, func(rl *role) map[string]any { return s.roleWireLocked(rl, full) })
 }
 
 func (s *Server) roleMatchesLocked(rl *role, terms []filterTerm) bool {
@@ -371,13 +314,9 @@ func (s *Server) roleMatchesLocked(rl *role, terms []filterTerm) bool {
 }
 
 func (s *Server) handlePutRole(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_role_mgt_update") == nil {
-		return
-	}
-	id := r.PathValue("id")
 	var in roleInput
-	if e := readJSON(r, &in); e != nil {
-		writeSCIMError(w, e)
+	id, ok := s.guardedJSON(w, r, "internal_role_mgt_update", &in)
+	if !ok {
 		return
 	}
 	perms, e := parsePermissions(in.Permissions)
@@ -387,9 +326,8 @@ func (s *Server) handlePutRole(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rl := s.st.roles[id]
+	rl := foundLocked(w, s.st.roles, id, roleNotFound)
 	if rl == nil {
-		writeSCIMError(w, roleNotFound(id))
 		return
 	}
 	name := rl.DisplayName
@@ -423,20 +361,14 @@ func (s *Server) checkRoleUpdateLocked(rl *role, name string, users, groups, per
 }
 
 func (s *Server) handlePatchRole(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_role_mgt_update") == nil {
-		return
-	}
-	id := r.PathValue("id")
-	pr, e := readPatch(r)
-	if e != nil {
-		writeSCIMError(w, e)
+	id, pr, ok := s.guardedPatch(w, r, "internal_role_mgt_update")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rl := s.st.roles[id]
+	rl := foundLocked(w, s.st.roles, id, roleNotFound)
 	if rl == nil {
-		writeSCIMError(w, roleNotFound(id))
 		return
 	}
 	name := rl.DisplayName
@@ -555,9 +487,8 @@ func (s *Server) handleDeleteRole(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rl := s.st.roles[id]
+	rl := foundLocked(w, s.st.roles, id, roleNotFound)
 	if rl == nil {
-		writeSCIMError(w, roleNotFound(id))
 		return
 	}
 	if rl.System {

@@ -234,40 +234,14 @@ func projectQuery(m map[string]any, q map[string]string) map[string]any {
 
 // ---- list / search ----
 
-func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_user_mgt_list") == nil {
-		return
-	}
-	s.listUsers(w, queryMap(r))
-}
-
-func (s *Server) handleSearchUsers(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_user_mgt_list") == nil {
-		return
-	}
-	var sr searchRequest
-	if e := readJSON(r, &sr); e != nil {
-		writeSCIMError(w, e)
-		return
-	}
-	s.listUsers(w, sr.asQuery())
-}
-
 func (s *Server) listUsers(w http.ResponseWriter, q map[string]string) {
-	pg, e := s.scimPage(q)
+	pg, terms, e := s.scimListQuery(q)
 	if e != nil {
 		writeSCIMError(w, e)
 		return
 	}
-	var terms []filterTerm
-	if f := strings.TrimSpace(q["filter"]); f != "" {
-		var err error
-		if terms, err = parseFilter(f); err != nil {
-			writeSCIMError(w, badRequest("invalidFilter", "The specified filter syntax is invalid or the specified attribute and filter comparison combination is not supported: %s", f))
-			return
-		}
-	}
 	domain := strings.ToUpper(q["domain"])
+	inDomain := func(u *user) bool { return domain == "" || u.Domain == domain }
 
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -282,53 +256,35 @@ func (s *Server) listUsers(w http.ResponseWriter, q map[string]string) {
 			pageUsers = st.userOrder[from:min(total, from+pg.count)]
 		}
 	case len(terms) == 1 && isUserNameAttr(terms[0].attr) && terms[0].op == "eq":
-		// Indexed lookup.
-		var cands []*user
-		v := terms[0].value
-		if strings.Contains(v, "/") {
-			d, n := splitDomain(v)
-			if u := st.userByKey[userKey(d, n)]; u != nil {
-				cands = append(cands, u)
-			}
-		} else {
-			for _, d := range st.domainsLocked() {
-				if u := st.userByKey[userKey(d, v)]; u != nil {
-					cands = append(cands, u)
-				}
-			}
-		}
-		for _, u := range cands {
-			if domain == "" || u.Domain == domain {
-				total++
-				if total >= pg.start && len(pageUsers) < pg.count {
-					pageUsers = append(pageUsers, u)
-				}
-			}
-		}
+		total, pageUsers = pageOf(st.usersNamedLocked(terms[0].value), pg, inDomain)
 	default:
-		for _, u := range st.userOrder {
-			if domain != "" && u.Domain != domain {
-				continue
-			}
-			if !userMatches(u, terms) {
-				continue
-			}
-			total++
-			if total >= pg.start && len(pageUsers) < pg.count {
-				pageUsers = append(pageUsers, u)
-			}
-		}
+		total, pageUsers = pageOf(st.userOrder, pg, func(u *user) bool { return inDomain(u) && userMatches(u, terms) })
 	}
 	if len(terms) > 0 && len(pageUsers) > 0 {
 		// Reproduced quirk (WSO2-API.md §3.8, product-is#12717): with a
 		// filter, totalResults is the page size, not the real total.
 		total = len(pageUsers)
 	}
-	items := make([]map[string]any, 0, len(pageUsers))
-	for _, u := range pageUsers {
-		items = append(items, projectQuery(s.userWireLocked(u), q))
+	writeSCIMList(w, q, total, pg, pageUsers, s.userWireLocked)
+}
+
+// usersNamedLocked is the indexed lookup of userName eq: "DOMAIN/name" in
+// that domain, a bare name in every domain.
+func (st *store) usersNamedLocked(v string) []*user {
+	var cands []*user
+	if strings.Contains(v, "/") {
+		d, n := splitDomain(v)
+		if u := st.userByKey[userKey(d, n)]; u != nil {
+			cands = append(cands, u)
+		}
+		return cands
 	}
-	writeJSON(w, http.StatusOK, scimCT, listResponse(total, pg.start, items))
+	for _, d := range st.domainsLocked() {
+		if u := st.userByKey[userKey(d, v)]; u != nil {
+			cands = append(cands, u)
+		}
+	}
+	return cands
 }
 
 func (st *store) domainsLocked() []string {
@@ -367,11 +323,7 @@ func userTermMatches(u *user, t filterTerm) bool {
 	attr := strings.TrimPrefix(t.attr, schemaUser+":")
 	switch strings.ToLower(attr) {
 	case "username":
-		if strings.Contains(t.value, "/") {
-			d, n := splitDomain(t.value)
-			return u.Domain == d && matchOp(t.op, u.Name, n)
-		}
-		return matchOp(t.op, u.Name, t.value)
+		return domainNameMatches(t, u.Domain, u.Name)
 	case "id":
 		return matchOp(t.op, u.ID, t.value)
 	case "emails", "emails.value":
@@ -459,18 +411,8 @@ func userNotFound(id string) *scimErr {
 }
 
 func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_user_mgt_view") == nil {
-		return
-	}
-	id := r.PathValue("id")
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	u := s.st.users[id]
-	if u == nil {
-		writeSCIMError(w, userNotFound(id))
-		return
-	}
-	writeJSON(w, http.StatusOK, scimCT, projectQuery(s.userWireLocked(u), queryMap(r)))
+	serveSCIMGet(s, w, r, "internal_user_mgt_view", func(st *store) map[string]*user { return st.users }, userNotFound,
+		s.userWireLocked)
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
@@ -488,13 +430,9 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_user_mgt_update") == nil {
-		return
-	}
-	id := r.PathValue("id")
 	var raw map[string]any
-	if e := readJSON(r, &raw); e != nil {
-		writeSCIMError(w, e)
+	id, ok := s.guardedJSON(w, r, "internal_user_mgt_update", &raw)
+	if !ok {
 		return
 	}
 	in, e := parseUserInput(raw)
@@ -510,9 +448,8 @@ func (s *Server) handlePutUser(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.st.users[id]
+	u := foundLocked(w, s.st.users, id, userNotFound)
 	if u == nil {
-		writeSCIMError(w, userNotFound(id))
 		return
 	}
 	if in.userName == "" {
@@ -539,9 +476,8 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.st.users[id]
+	u := foundLocked(w, s.st.users, id, userNotFound)
 	if u == nil {
-		writeSCIMError(w, userNotFound(id))
 		return
 	}
 	s.st.removeUser(u)
@@ -561,20 +497,14 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 // ---- PATCH ----
 
 func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_user_mgt_update") == nil {
-		return
-	}
-	id := r.PathValue("id")
-	pr, e := readPatch(r)
-	if e != nil {
-		writeSCIMError(w, e)
+	id, pr, ok := s.guardedPatch(w, r, "internal_user_mgt_update")
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.st.users[id]
+	u := foundLocked(w, s.st.users, id, userNotFound)
 	if u == nil {
-		writeSCIMError(w, userNotFound(id))
 		return
 	}
 	attrs := deepCopyMap(u.Attrs)
