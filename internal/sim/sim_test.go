@@ -194,7 +194,12 @@ func TestFaultConnectionReset(t *testing.T) {
 		if r := call(t, s.HTTPClient(), "GET", s.ISURL()+pathWellKnown, nil); r.Status != 200 {
 			t.Fatalf("tls=%v: discovery %d", tlsOn, r.Status)
 		}
+		// The client sees the reset before the server's handler returns
+		// and records it, so wait (bounded) for the counter.
 		st := s.Stats().IS
+		for deadline := time.Now().Add(5 * time.Second); st.Faults.Resets < 1 && time.Now().Before(deadline); st = s.Stats().IS {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if st.Faults.Resets < 1 || st.Statuses[0] != st.Faults.Resets {
 			t.Fatalf("tls=%v: reset counters %+v statuses %v", tlsOn, st.Faults, st.Statuses)
 		}
