@@ -60,9 +60,8 @@ func Reconcile(o ReconcileOptions) PassFunc {
 		calls := &callCounter{}
 		po := o.Providers
 		po.Counter = counter
-		// The transport logs every request at debug level with its server
-		// and status; counting those records gives calls by server.
-		po.Logger = slog.New(&countingHandler{inner: log.Handler(), calls: calls})
+		po.Observer = calls
+		po.Logger = log
 		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL,
 			Providers: po, Logger: log, UserAgent: o.UserAgent, Trust: o.Trust,
 			Secrets: reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity},
@@ -241,6 +240,12 @@ type callCounter struct {
 	m  map[[2]string]int64
 }
 
+// ObserveRequest counts one HTTP attempt (transport.Observer); status 0
+// is an attempt without a response.
+func (c *callCounter) ObserveRequest(e transport.RequestEvent) {
+	c.add(e.Server, strconv.Itoa(e.Status))
+}
+
 func (c *callCounter) add(server, status string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -264,47 +269,4 @@ func (c *callCounter) list() []CallCount {
 		return out[i].Status < out[j].Status
 	})
 	return out
-}
-
-// countingHandler counts the transport's "http request" debug records and
-// passes on what the inner handler wants.
-type countingHandler struct {
-	inner slog.Handler
-	calls *callCounter
-}
-
-func (h *countingHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= slog.LevelDebug || h.inner.Enabled(ctx, l)
-}
-
-func (h *countingHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Message == "http request" {
-		var server, status string
-		r.Attrs(func(a slog.Attr) bool {
-			switch a.Key {
-			case "server":
-				server = a.Value.String()
-			case "status":
-				if a.Value.Kind() == slog.KindInt64 {
-					status = strconv.FormatInt(a.Value.Int64(), 10)
-				}
-			}
-			return true
-		})
-		if server != "" {
-			h.calls.add(server, cmpOr(status, "0"))
-		}
-	}
-	if !h.inner.Enabled(ctx, r.Level) {
-		return nil
-	}
-	return h.inner.Handle(ctx, r)
-}
-
-func (h *countingHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return &countingHandler{inner: h.inner.WithAttrs(as), calls: h.calls}
-}
-
-func (h *countingHandler) WithGroup(name string) slog.Handler {
-	return &countingHandler{inner: h.inner.WithGroup(name), calls: h.calls}
 }

@@ -124,8 +124,19 @@ spec:
 		t.Fatalf("writing the sealed outputs triggered %d more pass(es)", got-n)
 	}
 	d.Trigger("check")
-	if lp := passAfter(t, d, n, "the check pass"); lp.Result != ResultSuccess || lp.Plan.Changes() != 0 {
+	lp := passAfter(t, d, n, "the check pass")
+	if lp.Result != ResultSuccess || lp.Plan.Changes() != 0 {
 		t.Fatalf("check pass: %+v", lp)
+	}
+	// Calls by server come from the transport's observer: a plan reads both.
+	seen := map[string]bool{}
+	for _, c := range lp.Calls {
+		if c.Status == "200" && c.Count > 0 {
+			seen[c.Server] = true
+		}
+	}
+	if !seen["apim"] || !seen["is"] {
+		t.Errorf("calls by server %+v: want 200s from apim and is", lp.Calls)
 	}
 
 	surfaces := map[string]string{"logs": logs.String()}

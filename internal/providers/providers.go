@@ -44,6 +44,9 @@ type Options struct {
 	// Counter counts every request of the run (both servers); default a
 	// fresh one (Providers.Counter).
 	Counter *transport.Counter
+	// Observer, if set, is told about every HTTP attempt of both servers
+	// (server, route, status): the daemon's calls-by-server metrics.
+	Observer transport.Observer
 	// Concurrency bounds the in-flight requests per server: the maximum
 	// of each server's AIMD limiter, which also sizes the read fan-out
 	// (ReadOptions.Concurrency). Default: $WSO2SYNC_CONCURRENCY when set
@@ -110,7 +113,7 @@ func Open(ctx context.Context, env *spec.Environment, opts Options) (*Providers,
 			BaseURL: url, Server: server, UserAgent: opts.UserAgent, Timeout: opts.Timeout,
 			MaxRetries: opts.MaxRetries, RetryWaitMin: opts.RetryWaitMin, RetryWaitMax: opts.RetryWaitMax,
 			RetryAfterCap: opts.RetryAfterCap, Concurrency: opts.Concurrency, TLS: tlsOpts,
-			Logger: opts.Logger, Counter: opts.Counter, Transport: opts.Transport, Now: opts.Now,
+			Logger: opts.Logger, Counter: opts.Counter, Observer: opts.Observer, Transport: opts.Transport, Now: opts.Now,
 		})
 		if err != nil {
 			return nil, &Error{Msg: fmt.Sprintf("%s client: %v", server, err),
