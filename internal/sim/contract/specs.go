@@ -14,16 +14,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/wso2sync/wso2sync/internal/wso2specs"
 )
 
-// SpecsEnv names the environment variable that points at the folder of
-// official spec files when it is not found by walking up from the working
-// directory.
-const SpecsEnv = "WSO2SYNC_SPECS"
-
-// specRel is where the spec folder sits relative to an ancestor of the
-// working directory: the repository lives beside ../shared.
-const specRel = "shared/reference/specs"
+// SpecsEnv names the environment variable that points at another folder of
+// official spec files than the repository's third_party/wso2-specs.
+const SpecsEnv = wso2specs.Env
 
 // SpecFiles are the official specs the simulator is checked against (APIM
 // 4.5.0 and IS 7.1). Route.Spec names one of them.
@@ -39,33 +36,9 @@ var SpecFiles = []string{
 	"is-7.0-7.3_keystores-v1.yaml",
 }
 
-// FindSpecsDir locates the folder holding the official spec files: the
-// WSO2SYNC_SPECS environment variable if set, else the first
-// "shared/reference/specs" found walking up from the working directory.
-func FindSpecsDir() (string, error) {
-	if d := os.Getenv(SpecsEnv); d != "" {
-		if st, err := os.Stat(d); err != nil || !st.IsDir() {
-			return "", fmt.Errorf("%s=%q is not a directory", SpecsEnv, d)
-		}
-		return d, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		cand := filepath.Join(dir, specRel)
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand, nil
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	return "", fmt.Errorf("official WSO2 specs not found: no %q in any parent of %s; "+
-		"check out the shared folder beside the repository (../shared) or set %s to the specs folder",
-		specRel, wd, SpecsEnv)
-}
+// FindSpecsDir locates the folder holding the official spec files (see
+// package wso2specs).
+func FindSpecsDir() (string, error) { return wso2specs.Dir() }
 
 // Specs are the loaded official specs, keyed by file name.
 type Specs struct {

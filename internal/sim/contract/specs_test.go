@@ -69,18 +69,6 @@ func TestErrataAreWellFormed(t *testing.T) {
 	}
 }
 
-func TestFindSpecsDirEnv(t *testing.T) {
-	t.Setenv(SpecsEnv, filepath.Join(t.TempDir(), "missing"))
-	if _, err := FindSpecsDir(); err == nil || !strings.Contains(err.Error(), SpecsEnv) {
-		t.Fatalf("want an error naming %s, got %v", SpecsEnv, err)
-	}
-	dir := t.TempDir()
-	t.Setenv(SpecsEnv, dir)
-	if got, err := FindSpecsDir(); err != nil || got != dir {
-		t.Fatalf("FindSpecsDir = %q, %v", got, err)
-	}
-}
-
 func TestPathParams(t *testing.T) {
 	rt := allRoutes()[0].Route
 	rt.BasePath, rt.Path = "/api/am/devportal/v3", "/applications/{applicationId}/oauth-keys/{keyMappingId}"

@@ -6,7 +6,7 @@
 // keystore certificate.
 //
 // The wire contract is the IS 7.1 OpenAPI files in
-// shared/reference/specs (is-7.0-7.1_scim2.yaml, is-7.1-7.2_oauth-dcr-v1.1.yaml,
+// third_party/wso2-specs (is-7.0-7.1_scim2.yaml, is-7.1-7.2_oauth-dcr-v1.1.yaml,
 // is-7.1_api-resources-v1.yaml, is-7.1_applications-v1.yaml,
 // is-7.0-7.3_keystores-v1.yaml). Where the
 // real server differs from its spec (WSO2-API.md §7) the simulator follows
@@ -54,7 +54,7 @@ import (
 	"github.com/wso2sync/wso2sync/internal/sim/simcore"
 )
 
-// Spec file names (relative to shared/reference/specs).
+// Spec file names (in third_party/wso2-specs).
 const (
 	specSCIM         = "is-7.0-7.1_scim2.yaml"
 	specDCR          = "is-7.1-7.2_oauth-dcr-v1.1.yaml"

@@ -13,7 +13,7 @@ type Route struct {
 	// Path is the path template exactly as the spec file writes it,
 	// relative to BasePath, e.g. "/applications/{applicationId}".
 	Path string
-	// Spec is the spec file under shared/reference/specs that defines the
+	// Spec is the spec file in third_party/wso2-specs that defines the
 	// operation, e.g. "apim-4.5.0_devportal-api-v3.yaml"; "" when no
 	// official spec covers it (token endpoint, JWKS, well-known).
 	Spec string
