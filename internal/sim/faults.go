@@ -79,7 +79,34 @@ type FaultRule struct {
 	// PReset is the probability of resetting the TCP connection (RST,
 	// no response) instead of answering.
 	PReset float64 `json:"pReset,omitempty"`
+
+	// After is a post-commit fault: the handler runs and its change is
+	// made, then the client sees a failure instead of the answer, so it
+	// cannot know the write landed. AfterFault5xx answers 500 with the
+	// family's error body, AfterFaultReset resets the connection,
+	// AfterFaultTimeout answers nothing until the client gives up (then
+	// resets), and AfterFaultHalf makes a handler with a documented
+	// half-failure fail half-way (generate-keys: the IS client is
+	// created, no mapping is stored, 500; WSO2-API.md §5.4); other
+	// handlers serve such a request normally. PAfter is the probability;
+	// AfterCount fails the next AfterCount matching requests (re-armed
+	// whenever the configuration is set, like Burst429).
+	After      string  `json:"after,omitempty"`
+	PAfter     float64 `json:"pAfter,omitempty"`
+	AfterCount int     `json:"afterCount,omitempty"`
 }
+
+// Post-commit fault kinds (FaultRule.After).
+const (
+	AfterFault5xx     = "5xx"
+	AfterFaultReset   = "reset"
+	AfterFaultTimeout = "timeout"
+	AfterFaultHalf    = "half"
+)
+
+// afterTimeoutCap bounds how long a post-commit timeout holds a request
+// whose client never gives up.
+const afterTimeoutCap = 2 * time.Minute
 
 // FaultConfig is the complete fault set: the rules are merged per field,
 // the most specific rule (server+route, route, server, global) winning.
@@ -100,7 +127,15 @@ func (c FaultConfig) Validate() error {
 				return fmt.Errorf("%s: route %q: want \"METHOD /path\"", where, r.Route)
 			}
 		}
-		for name, p := range map[string]float64{"5xx": r.P5xx, "429": r.P429, "reset": r.PReset} {
+		switch r.After {
+		case "", AfterFault5xx, AfterFaultReset, AfterFaultTimeout, AfterFaultHalf:
+		default:
+			return fmt.Errorf("%s: after %q: want 5xx, reset, timeout or half", where, r.After)
+		}
+		if r.After == "" && (r.PAfter > 0 || r.AfterCount > 0) {
+			return fmt.Errorf("%s: a post-commit fault needs its kind (after)", where)
+		}
+		for name, p := range map[string]float64{"5xx": r.P5xx, "429": r.P429, "reset": r.PReset, "after": r.PAfter} {
 			if p < 0 || p > 1 {
 				return fmt.Errorf("%s: %s probability %v not in 0..1", where, name, p)
 			}
@@ -108,7 +143,7 @@ func (c FaultConfig) Validate() error {
 		if r.Status5xx != 0 && (r.Status5xx < 500 || r.Status5xx > 599) {
 			return fmt.Errorf("%s: status %d is not a 5xx", where, r.Status5xx)
 		}
-		if r.Latency < 0 || r.Jitter < 0 || r.RetryAfter < 0 || r.Burst429 < 0 {
+		if r.Latency < 0 || r.Jitter < 0 || r.RetryAfter < 0 || r.Burst429 < 0 || r.AfterCount < 0 {
 			return fmt.Errorf("%s: negative value", where)
 		}
 	}
@@ -128,6 +163,16 @@ func (c FaultConfig) Validate() error {
 //	429=10@2s           … with Retry-After: 2
 //	429=0.1@1s          a value with a dot is a probability instead
 //	reset=0.01          probability of a TCP reset
+//
+// Post-commit faults (the handler runs and its change is made, then the
+// client sees the failure) take a probability (with a dot) or a count of
+// next requests:
+//
+//	after5xx=0.1        500 after the write
+//	afterreset=2        the next 2 requests: connection reset after the write
+//	aftertimeout=1      no answer after the write until the client gives up
+//	half=1              a documented half-failure (generate-keys: IS client
+//	                    created, no key mapping, 500)
 //
 // An item "route=[apim |is ]METHOD /path:key=value;key=value" adds a rule
 // for one route pattern, e.g.
@@ -286,8 +331,24 @@ func setFaultKey(r *FaultRule, key, val string) error {
 			return bad(err)
 		}
 		r.PReset = f
+	case "after5xx", "afterreset", "aftertimeout", "half":
+		r.After = strings.TrimPrefix(key, "after")
+		r.PAfter, r.AfterCount = 0, 0
+		if strings.Contains(val, ".") {
+			f, err := strconv.ParseFloat(val, 64)
+			if err != nil {
+				return bad(err)
+			}
+			r.PAfter = f
+		} else {
+			n, err := strconv.Atoi(val)
+			if err != nil {
+				return bad(err)
+			}
+			r.AfterCount = n
+		}
 	default:
-		return fmt.Errorf("faults: unknown key %q (want latency, 5xx, 429, reset or route)", key)
+		return fmt.Errorf("faults: unknown key %q (want latency, 5xx, 429, reset, after5xx, afterreset, aftertimeout, half or route)", key)
 	}
 	return nil
 }
@@ -351,6 +412,22 @@ func (r FaultRule) keyValues() []string {
 	if r.PReset > 0 {
 		kv = append(kv, "reset="+strconv.FormatFloat(r.PReset, 'g', -1, 64))
 	}
+	if r.After != "" {
+		k := "after" + r.After
+		if r.After == AfterFaultHalf {
+			k = AfterFaultHalf
+		}
+		if r.AfterCount > 0 {
+			kv = append(kv, k+"="+strconv.Itoa(r.AfterCount))
+		}
+		if r.PAfter > 0 {
+			p := strconv.FormatFloat(r.PAfter, 'f', -1, 64)
+			if !strings.Contains(p, ".") {
+				p += ".0"
+			}
+			kv = append(kv, k+"="+p)
+		}
+	}
 	return kv
 }
 
@@ -359,6 +436,7 @@ type Faults struct {
 	mu     sync.Mutex
 	cfg    FaultConfig
 	bursts []int // remaining 429s per rule
+	afters []int // remaining post-commit faults per rule
 	rng    *mrand.Rand
 }
 
@@ -378,8 +456,10 @@ func (f *Faults) Set(cfg FaultConfig) error {
 	defer f.mu.Unlock()
 	f.cfg = FaultConfig{Rules: append([]FaultRule(nil), cfg.Rules...)}
 	f.bursts = make([]int, len(cfg.Rules))
+	f.afters = make([]int, len(cfg.Rules))
 	for i, r := range cfg.Rules {
 		f.bursts[i] = r.Burst429
+		f.afters[i] = r.AfterCount
 	}
 	return nil
 }
@@ -419,6 +499,9 @@ type decision struct {
 	reset      bool
 	status     int // 5xx or 429; 0 = call the handler
 	retryAfter time.Duration
+	// after is the post-commit fault (FaultRule.After) to inject once the
+	// handler has run; "" for none.
+	after string
 }
 
 // decide merges the rules matching (server, route) and draws the dice.
@@ -496,6 +579,16 @@ func (f *Faults) decide(server, route string) decision {
 		if d.status == 0 {
 			d.status = http.StatusInternalServerError
 		}
+		return d
+	}
+	// Post-commit faults, drawn only for requests that reach the handler.
+	if r, i, ok := first(func(r FaultRule) bool { return r.AfterCount > 0 }); ok && f.afters[i] > 0 {
+		f.afters[i]--
+		d.after = r.After
+		return d
+	}
+	if r, _, ok := first(func(r FaultRule) bool { return r.PAfter > 0 }); ok && f.rng.Float64() < r.PAfter {
+		d.after = r.After
 	}
 	return d
 }

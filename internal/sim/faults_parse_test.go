@@ -186,3 +186,32 @@ func TestFaultBurstAndDeterminism(t *testing.T) {
 		t.Fatalf("5xx=0.5 failed %d of 50", fails)
 	}
 }
+
+func TestParseAfterFaults(t *testing.T) {
+	for spec, want := range map[string]FaultRule{
+		"after5xx=2":        {After: AfterFault5xx, AfterCount: 2},
+		"afterreset=0.25":   {After: AfterFaultReset, PAfter: 0.25},
+		"is.aftertimeout=1": {Server: ServerIS, After: AfterFaultTimeout, AfterCount: 1},
+		"route=POST /api/am/devportal/v3/applications/{applicationId}/generate-keys:half=1": {
+			Route: "POST /api/am/devportal/v3/applications/{applicationId}/generate-keys", After: AfterFaultHalf, AfterCount: 1},
+	} {
+		cfg, err := ParseFaults(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		if len(cfg.Rules) != 1 || cfg.Rules[0] != want {
+			t.Fatalf("%s: %+v", spec, cfg.Rules)
+		}
+		if again, err := ParseFaults(cfg.String()); err != nil || again.Rules[0] != want {
+			t.Fatalf("%s: String %q does not parse back: %v %+v", spec, cfg.String(), err, again)
+		}
+	}
+	for _, bad := range []string{"after5xx=x", "afterreset=1.5"} {
+		if _, err := ParseFaults(bad); err == nil {
+			t.Fatalf("%s: want an error", bad)
+		}
+	}
+	if err := (FaultConfig{Rules: []FaultRule{{After: "boom", AfterCount: 1}}}).Validate(); err == nil {
+		t.Fatal("unknown after kind accepted")
+	}
+}

@@ -506,8 +506,8 @@ func (s *Sim) wrap(sd *side, inner http.Handler) http.Handler {
 		fault := ""
 		defer func() {
 			st := sw.status
-			if fault == "reset" {
-				st = 0
+			if (fault == "reset" || fault == "after-reset" || fault == "after-timeout") && st == 0 {
+				st = 0 // the connection was reset: no status
 			} else if st == 0 {
 				st = http.StatusOK
 			}
@@ -567,6 +567,53 @@ func (s *Sim) wrap(sd *side, inner http.Handler) http.Handler {
 			writeFault(sw, r, d.status, d.retryAfter)
 			return
 		}
-		inner.ServeHTTP(sw, r)
+		switch d.after {
+		case "":
+			inner.ServeHTTP(sw, r)
+		case AfterFaultHalf:
+			h := &simcore.HalfFailure{}
+			inner.ServeHTTP(sw, r.WithContext(simcore.WithHalfFailure(r.Context(), h)))
+			if h.Taken() {
+				fault = "half"
+			}
+		default:
+			fault = s.afterCommit(sd, w, sw, r, inner, d.after)
+		}
 	})
 }
+
+// afterCommit serves r with the handler (its change is made), throws the
+// answer away and fails instead (FaultRule.After); it returns the fault's
+// log name.
+func (s *Sim) afterCommit(_ *side, w http.ResponseWriter, sw *statusWriter, r *http.Request, inner http.Handler, kind string) string {
+	inner.ServeHTTP(&discardWriter{h: http.Header{}}, r)
+	switch kind {
+	case AfterFaultTimeout:
+		// The change is made; the answer never comes. Hold the request until
+		// the client gives up (its timeout), then drop the connection.
+		sleep(r.Context(), afterTimeoutCap)
+		if resetConn(w) {
+			return "after-timeout"
+		}
+		writeFault(sw, r, http.StatusGatewayTimeout, 0)
+		return "after-timeout"
+	case AfterFaultReset:
+		if resetConn(w) {
+			return "after-reset"
+		}
+		writeFault(sw, r, http.StatusBadGateway, 0)
+		return "after-reset"
+	default:
+		writeFault(sw, r, http.StatusInternalServerError, 0)
+		return "after-5xx"
+	}
+}
+
+// discardWriter takes a handler's answer that a post-commit fault replaces.
+type discardWriter struct {
+	h http.Header
+}
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}

@@ -58,6 +58,10 @@ type FaultStats struct {
 	Status5xx  int64    `json:"5xx"`
 	Status429  int64    `json:"429"`
 	Resets     int64    `json:"resets"`
+	// AfterCommit counts post-commit faults (the change was made, then the
+	// client saw a 5xx, a reset or a timeout); Half the half-failures.
+	AfterCommit int64 `json:"afterCommit"`
+	Half        int64 `json:"half"`
 }
 
 // LogEntry is one request in the in-memory request log. It never holds
@@ -173,6 +177,10 @@ func (c *counters) record(e LogEntry) {
 		s.Faults.Status429++
 	case "reset":
 		s.Faults.Resets++
+	case "after-5xx", "after-reset", "after-timeout":
+		s.Faults.AfterCommit++
+	case "half":
+		s.Faults.Half++
 	}
 	c.log[c.next] = e
 	c.next++

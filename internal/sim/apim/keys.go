@@ -287,6 +287,14 @@ func (s *Server) handleGenerateKeys(w http.ResponseWriter, r *http.Request, c *c
 		internalError(w, "Error while generating keys: "+err.Error())
 		return
 	}
+	if simcore.HalfFailureOf(r.Context()).Take() {
+		// The documented half-failure (WSO2-API.md §3.4, §5.4): the key
+		// manager created the OAuth client, then APIM failed before the
+		// mapping was usable; the client is left behind in IS under
+		// <owner>_<appUUID>_<KEYTYPE> and the application has no mapping.
+		internalError(w, "Error while generating keys: failed after the OAuth client "+k.ConsumerKey+" was created")
+		return
+	}
 	s.st.insertKey(k)
 	out := s.keyView(k)
 	if km.EnableTokenGeneration && slices.Contains(k.SupportedGrantTypes, "client_credentials") {

@@ -231,6 +231,11 @@ var Errata = []Erratum{
 	{Spec: specSCIM, Op: "POST /scim2/v2/Roles/.search", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
 		Reason: "§3.8/§3.9: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
 
+	{Spec: specDevportal, Op: "POST /api/am/devportal/v3/applications/{applicationId}/generate-keys", Phase: PhaseResponse,
+		Status: 500, Match: "status is not supported",
+		Reason: "§3.4/§5.4: a failure in or after the key manager call (an IS client that exists already, the token step) " +
+			"answers a generic 500, which the spec does not list (200, 400, 404, 412 only)"},
+
 	// IS api-resources v1.
 	{Spec: specAPIRes, Op: "POST /api/server/v1/api-resources", Phase: PhaseResponse, Status: 201,
 		Match: "status is not supported", Reason: "§7.26: POST /api-resources returns 201 + Location; the spec says 200"},

@@ -143,3 +143,48 @@ func (k *Knobs) ListLag() int {
 	defer k.mu.RUnlock()
 	return k.listLag
 }
+
+// halfFailKey carries a requested half-failure in a request's context.
+type halfFailKey struct{}
+
+// HalfFailure is a request's ticket to fail half-way: a handler with a
+// documented half-failure (generate-keys: the IS client is created, the
+// mapping is not stored, 500; WSO2-API.md §5.4) calls Take at that point
+// and, when it reports true, answers the failure. Handlers without one
+// never call it, and the request is served normally.
+type HalfFailure struct {
+	mu    sync.Mutex
+	taken bool
+}
+
+// Take reports whether the request should fail here, and records that it did.
+func (h *HalfFailure) Take() bool {
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.taken = true
+	return true
+}
+
+// Taken reports whether a handler used the half-failure.
+func (h *HalfFailure) Taken() bool {
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.taken
+}
+
+// WithHalfFailure asks the handler serving ctx's request to fail half-way.
+func WithHalfFailure(ctx context.Context, h *HalfFailure) context.Context {
+	return context.WithValue(ctx, halfFailKey{}, h)
+}
+
+// HalfFailureOf returns the request's half-failure ticket (nil: none asked).
+func HalfFailureOf(ctx context.Context) *HalfFailure {
+	h, _ := ctx.Value(halfFailKey{}).(*HalfFailure)
+	return h
+}
