@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wso2sync/wso2sync/internal/spec"
+	"github.com/wso2sync/wso2sync/internal/testtools"
 )
 
 const canary = "CANARY-s3cr3t-7f1e9c" // never printed by anything
@@ -345,10 +346,7 @@ func TestFileNames(t *testing.T) {
 // The sealed files are standard age files: the age CLI opens ours and we
 // open its.
 func TestAgeCLIInterop(t *testing.T) {
-	bin, err := exec.LookPath("age")
-	if err != nil {
-		t.Skip("age CLI not installed (Debian package age): skipping the interop test")
-	}
+	bin := testtools.Require(t, "age", "Debian package age")
 	id, r := newX25519(t)
 	idFile := writeIdentity(t, id)
 	rs, _ := ParseRecipients([]string{r})

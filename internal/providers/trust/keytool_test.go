@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/wso2sync/wso2sync/internal/spec"
+	"github.com/wso2sync/wso2sync/internal/testtools"
 )
 
-// keytool runs the JDK's keytool, skipping the test where there is none.
+const keytoolHint = "a JRE provides it: Debian's default-jre-headless"
+
+// keytool runs the JDK's keytool; without one the test skips, or fails in CI.
 func keytool(t *testing.T, args ...string) string {
 	t.Helper()
-	kt, err := exec.LookPath("keytool")
-	if err != nil {
-		t.Skip("keytool not found (install a JDK, e.g. Debian's default-jdk-headless, to run the interop test)")
-	}
+	kt := testtools.Require(t, "keytool", keytoolHint)
 	out, err := exec.Command(kt, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("keytool %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -29,9 +29,7 @@ func keytool(t *testing.T, args ...string) string {
 // TestKeytoolReadsWhatWeWrite: keytool lists the entries wso2sync wrote,
 // with the fingerprints the plan shows.
 func TestKeytoolReadsWhatWeWrite(t *testing.T) {
-	if _, err := exec.LookPath("keytool"); err != nil {
-		t.Skip("keytool not found (install a JDK to run the interop test)")
-	}
+	testtools.Require(t, "keytool", keytoolHint)
 	c, _ := newCert(t, "wso2is")
 	ca, _ := newCert(t, "jvm-ca")
 	for _, typ := range []string{TypeJKS, TypePKCS12} {
@@ -54,9 +52,7 @@ func TestKeytoolReadsWhatWeWrite(t *testing.T) {
 // TestWeReadWhatKeytoolWrote: a store keytool made (import, and a private
 // key entry it generated) is read by alias, updated, and keeps the key.
 func TestWeReadWhatKeytoolWrote(t *testing.T) {
-	if _, err := exec.LookPath("keytool"); err != nil {
-		t.Skip("keytool not found (install a JDK to run the interop test)")
-	}
+	testtools.Require(t, "keytool", keytoolHint)
 	c, _ := newCert(t, "wso2is")
 	n, _ := newCert(t, "new")
 	for _, typ := range []string{TypeJKS, TypePKCS12} {
