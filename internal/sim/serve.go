@@ -15,6 +15,9 @@ type ServeOptions struct {
 	// host-side ports of seed 000.
 	APIMListen string
 	ISListen   string
+	// GWListen is the gateway's listen address (--gw-listen); "" serves
+	// no gateway. Seed 000's gateway port is 8243.
+	GWListen string
 	// TLS serves HTTPS with a fresh self-signed certificate (--tls).
 	TLS bool
 	// CertOut, with TLS, is where the certificate is written (0644; the
@@ -101,6 +104,11 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		return err
 	}
 	defer s.Close()
+	if o.GWListen != "" {
+		if err := s.ListenGateway(o.GWListen); err != nil {
+			return err
+		}
+	}
 	if err := s.ApplySeed(seed); err != nil {
 		return err
 	}
@@ -112,6 +120,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	if o.Out != nil {
 		fmt.Fprintf(o.Out, "wso2sim: APIM 4.5 at %s\n", s.APIMURL())
 		fmt.Fprintf(o.Out, "wso2sim: IS 7.1   at %s (issuer %s)\n", s.ISURL(), s.Issuer())
+		if u := s.GatewayURL(); u != "" {
+			fmt.Fprintf(o.Out, "wso2sim: gateway at %s (published APIs at /<context>/<version>/…)\n", u)
+		}
 		fmt.Fprintf(o.Out, "wso2sim: admin user %q; control API at %s/_sim/stats\n", s.opts.AdminUser, s.APIMURL())
 		if o.CertOut != "" {
 			fmt.Fprintf(o.Out, "wso2sim: certificate written to %s\n", o.CertOut)

@@ -95,6 +95,10 @@ type Sim struct {
 	isURL   string
 	servers []*http.Server
 	closed  bool
+	// gw is the gateway (gatewaylisten.go), built on first use; gwURL its
+	// listener's URL.
+	gw    http.Handler
+	gwURL string
 }
 
 // side is one server with its middleware chain.

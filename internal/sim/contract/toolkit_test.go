@@ -219,12 +219,34 @@ func toolkitFlows(t *testing.T, tlsOn bool) {
 		t.Fatalf("subscriptions of MyApp: %v", subs)
 	}
 
+	// Phase 5: call the API through the gateway with the IS token, as
+	// seed 000's "curl -H 'Authorization: Bearer <token>'
+	// https://localhost:8243/…" does (the gateway is a separate listener).
+	if err := s.ListenGateway("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	gw := s.GatewayURL() + "/forex/1.0.0/rates"
+	r = e.do("GET", gw, nil, "Authorization", "Bearer "+str(itok["access_token"])).want(t, 200)
+	if echo := r.obj(t); echo["api"] != "ForexAPI" || echo["application"] != "MyApp" || echo["resource"] != "/rates" {
+		t.Fatalf("gateway: %s", r.Body)
+	}
+	if f := e.do("GET", gw, nil).want(t, 401).obj(t); f["code"] != "900902" {
+		t.Fatalf("gateway without a token: %v", f)
+	}
+	if f := e.do("GET", s.GatewayURL()+"/ledger/1.0.0/x", nil, "Authorization", "Bearer "+str(itok["access_token"])).want(t, 403).obj(t); f["code"] != "900908" {
+		t.Fatalf("gateway, API not subscribed: %v", f)
+	}
+
 	// delete-app <app_id>: 200, and the IS client is gone (DCR 401).
 	e.do("DELETE", dp+"/applications/"+appID, nil, auth...).want(t, 200)
 	e.do("GET", dp+"/applications/"+appID, nil, auth...).want(t, 404)
 	e.do("GET", dcrURL, nil, "Authorization", basic("admin", "admin")).want(t, 401)
 	e.do("POST", s.ISURL()+"/oauth2/token", url.Values{"grant_type": {"client_credentials"}},
 		"Authorization", basic(ck, cs)).want(t, 400, 401)
+	// The token still verifies, but no application holds its consumer key.
+	if f := e.do("GET", gw, nil, "Authorization", "Bearer "+str(itok["access_token"])).want(t, 403).obj(t); f["code"] != "900908" {
+		t.Fatalf("gateway after delete-app: %v", f)
+	}
 	for _, sb := range s.Dump().APIM.Subscriptions {
 		if sb.ApplicationID == appID {
 			t.Fatal("subscription survived the application delete")
