@@ -21,6 +21,9 @@ type KnobsConfig struct {
 	// ListLag keeps newly created objects out of list/search results for
 	// this many list reads (APIM search-index lag, §5.1).
 	ListLag int `json:"listLag"`
+	// PageCaps silently cap the page size of each list family (0: the
+	// real server's default), to exercise the clients' paging.
+	PageCaps simcore.PageCaps `json:"pageCaps"`
 }
 
 // controlHandler serves the /_sim/ control API (the same on both
@@ -126,11 +129,11 @@ func (s *Sim) controlHandler() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	knobsOut := func(w http.ResponseWriter) {
-		writeControlJSON(w, http.StatusOK, KnobsConfig{Workflow: s.knobs.Workflow(), ListLag: s.knobs.ListLag()})
+		writeControlJSON(w, http.StatusOK, KnobsConfig{Workflow: s.knobs.Workflow(), ListLag: s.knobs.ListLag(), PageCaps: s.knobs.PageCaps()})
 	}
 	mux.HandleFunc("GET /_sim/knobs", func(w http.ResponseWriter, r *http.Request) { knobsOut(w) })
 	mux.HandleFunc("PUT /_sim/knobs", func(w http.ResponseWriter, r *http.Request) {
-		in := KnobsConfig{Workflow: s.knobs.Workflow(), ListLag: s.knobs.ListLag()}
+		in := KnobsConfig{Workflow: s.knobs.Workflow(), ListLag: s.knobs.ListLag(), PageCaps: s.knobs.PageCaps()}
 		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
@@ -141,6 +144,11 @@ func (s *Sim) controlHandler() http.Handler {
 			controlError(w, http.StatusBadRequest, "listLag must not be negative")
 			return
 		}
+		if c := in.PageCaps; c.APIM < 0 || c.SCIM < 0 || c.ISApplications < 0 {
+			controlError(w, http.StatusBadRequest, "pageCaps must not be negative")
+			return
+		}
+		s.knobs.SetPageCaps(in.PageCaps)
 		s.knobs.SetWorkflow(in.Workflow)
 		s.knobs.SetListLag(in.ListLag)
 		knobsOut(w)

@@ -32,6 +32,10 @@ type Options struct {
 	TokenTTL time.Duration
 	// MaxSCIMCount is IS's silent cap on a SCIM page (default 100).
 	MaxSCIMCount int
+	// PageCaps are the initial silent page caps of each list family
+	// (simcore.PageCaps; zero: the real servers' defaults). Reset restores
+	// them; PUT /_sim/knobs changes them.
+	PageCaps simcore.PageCaps
 	// ISBaseURL overrides the base URL IS derives its token issuer from
 	// (issuer = ISBaseURL + "/oauth2/token"); default: the IS listener's
 	// URL.
@@ -126,6 +130,7 @@ func New(opts Options) *Sim {
 		opts.Clock = simcore.SystemClock{}
 	}
 	s := &Sim{opts: opts, clock: opts.Clock, knobs: &simcore.Knobs{}}
+	s.knobs.SetPageCaps(opts.PageCaps)
 	s.faults = newFaults(opts.RandSeed)
 	if err := s.faults.Set(opts.Faults); err != nil {
 		panic(fmt.Sprintf("sim: invalid Options.Faults: %v", err))
@@ -149,6 +154,7 @@ func New(opts Options) *Sim {
 		Issuer:        s.isBaseURL,
 		TokenTTL:      opts.TokenTTL,
 		MaxSCIMCount:  opts.MaxSCIMCount,
+		Knobs:         s.knobs,
 	})
 	s.apim = apim.New(apim.Options{
 		Clock:         s.clock,
@@ -409,6 +415,7 @@ func (s *Sim) Reset() error {
 	s.faults.Seed(s.opts.RandSeed)
 	s.knobs.SetWorkflow(false)
 	s.knobs.SetListLag(0)
+	s.knobs.SetPageCaps(s.opts.PageCaps)
 	err := s.ResetState()
 	s.ResetCounters()
 	return err

@@ -15,8 +15,10 @@ import (
 // AppsBase is the base path of the IS applications API.
 const AppsBase = "/api/server/v1/applications"
 
-// appsPageSize is the limit asked for (the server's default, §5.19).
-const appsPageSize = 30
+// appsPageSize is the limit asked for: IS's default maximum page
+// (MaximumItemsPerPage, 100); a smaller configured maximum is applied
+// silently and the reads go on by offset until totalResults.
+const appsPageSize = 100
 
 // Applications reaches the IS application (service provider) behind an
 // OAuth client (WSO2-API.md §3.12). Every DCR client, and so every key an
@@ -41,28 +43,9 @@ type wireAppItem struct {
 }
 
 func (a *applications) FindByClientID(ctx context.Context, clientID string) (string, error) {
-	var candidates []wireAppItem
-	for offset := 0; ; {
-		q := url.Values{}
-		q.Set("filter", "clientId eq "+clientID)
-		q.Set("attributes", "clientId")
-		q.Set("offset", strconv.Itoa(offset))
-		q.Set("limit", strconv.Itoa(appsPageSize))
-		var page struct {
-			TotalResults int           `json:"totalResults"`
-			Count        int           `json:"count"`
-			Applications []wireAppItem `json:"applications"`
-		}
-		err := a.cl.c.JSON(ctx, transport.Request{PathTemplate: AppsBase, Query: q,
-			Identity: "IS application of OAuth client " + clientID}, &page)
-		if err != nil {
-			return "", err
-		}
-		candidates = append(candidates, page.Applications...)
-		offset += len(page.Applications)
-		if len(page.Applications) == 0 || offset >= page.TotalResults {
-			break
-		}
+	candidates, err := a.list(ctx, "clientId eq "+clientID, "IS application of OAuth client "+clientID)
+	if err != nil {
+		return "", err
 	}
 	// eq may be case-insensitive on the server; the client id is not.
 	for _, it := range candidates {
@@ -94,4 +77,31 @@ func (a *applications) RegenerateSecret(ctx context.Context, appID string) (secr
 			"the %d response is not an OpenIDConnectConfiguration", AppsBase, appID, resp.Status)
 	}
 	return secrets.NewValue(out.ClientSecret), nil
+}
+
+// list pages through GET /applications?filter= by offset until an empty
+// page or totalResults (which IS counts with the filter applied); IS caps
+// limit silently at its MaximumItemsPerPage.
+func (a *applications) list(ctx context.Context, filter, identity string) ([]wireAppItem, error) {
+	var out []wireAppItem
+	for offset := 0; ; {
+		q := url.Values{}
+		q.Set("filter", filter)
+		q.Set("attributes", "clientId")
+		q.Set("offset", strconv.Itoa(offset))
+		q.Set("limit", strconv.Itoa(appsPageSize))
+		var page struct {
+			TotalResults int           `json:"totalResults"`
+			Count        int           `json:"count"`
+			Applications []wireAppItem `json:"applications"`
+		}
+		if err := a.cl.c.JSON(ctx, transport.Request{PathTemplate: AppsBase, Query: q, Identity: identity}, &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Applications...)
+		offset += len(page.Applications)
+		if len(page.Applications) == 0 || offset >= page.TotalResults {
+			return out, nil
+		}
+	}
 }

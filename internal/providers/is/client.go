@@ -26,7 +26,7 @@ const (
 
 // PageSize is the SCIM count asked for. IS caps it silently (100 per user
 // store by default, WSO2-API.md §3.8); reads continue past short pages
-// until totalResults.
+// (see listSCIM).
 const PageSize = 100
 
 // Scopes are the internal_* scopes a client_credentials token needs for
@@ -92,13 +92,16 @@ func New(c *transport.Client, opts Options) *Client {
 // Transport is the underlying HTTP client.
 func (c *Client) Transport() *transport.Client { return c.c }
 
-// listSCIM pages through a SCIM list with 1-based startIndex. It trusts
-// neither a full page (IS caps count silently) nor totalResults with a
-// filter: it stops on an empty page, or when the items read reach
-// totalResults.
+// listSCIM pages through a SCIM list with 1-based startIndex until the
+// list is exhausted: an empty page, or a page shorter than one the server
+// already gave (IS caps count silently, so a page shorter than the count
+// asked is not yet the end). Without a filter totalResults is the real
+// total and ends the list too; with a filter IS may report the page size
+// there (WSO2-API.md §5.18), so it is never trusted.
 func listSCIM(ctx context.Context, c *Client, r transport.Request) ([]json.RawMessage, error) {
 	var out []json.RawMessage
-	start := 1
+	filtered := r.Query.Get("filter") != ""
+	start, largest := 1, 0
 	for {
 		q := url.Values{}
 		for k, v := range r.Query {
@@ -115,11 +118,16 @@ func listSCIM(ctx context.Context, c *Client, r transport.Request) ([]json.RawMe
 		if err := c.c.JSON(ctx, req, &page); err != nil {
 			return nil, err
 		}
+		n := len(page.Resources)
 		out = append(out, page.Resources...)
-		start += len(page.Resources)
-		if len(page.Resources) == 0 || start-1 >= page.TotalResults {
+		start += n
+		switch {
+		case n == 0, n < largest:
+			return out, nil
+		case !filtered && start-1 >= page.TotalResults:
 			return out, nil
 		}
+		largest = n
 	}
 }
 

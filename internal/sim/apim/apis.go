@@ -206,7 +206,7 @@ func apiLink(q string) func(l, o int) string {
 // handleDevportalAPIs lists PUBLISHED APIs (PROTOTYPED with
 // status:PROTOTYPED), subject to the list-lag knob (§5.1).
 func (s *Server) handleDevportalAPIs(w http.ResponseWriter, r *http.Request, _ *caller) {
-	limit, offset, ok := pageParams(w, r)
+	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}
@@ -240,7 +240,7 @@ func (s *Server) handleDevportalAPIGet(w http.ResponseWriter, r *http.Request, _
 }
 
 func (s *Server) handlePublisherAPIs(w http.ResponseWriter, r *http.Request, _ *caller) {
-	limit, offset, ok := pageParams(w, r)
+	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}

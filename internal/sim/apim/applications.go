@@ -83,7 +83,7 @@ func (s *Server) ownedApp(w http.ResponseWriter, c *caller, id string) *appRec {
 }
 
 func (s *Server) handleAppList(w http.ResponseWriter, r *http.Request, c *caller) {
-	limit, offset, ok := pageParams(w, r)
+	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}

@@ -151,7 +151,7 @@ func writeCertContent(w http.ResponseWriter, alias, pemText string) {
 // ---- endpoint certificates ----
 
 func (s *Server) handleEPCertList(w http.ResponseWriter, r *http.Request, _ *caller) {
-	limit, offset, ok := pageParams(w, r)
+	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}
@@ -278,7 +278,7 @@ func (s *Server) clientCert(w http.ResponseWriter, r *http.Request) *ClientCerti
 }
 
 func (s *Server) handleClientCertList(w http.ResponseWriter, r *http.Request, _ *caller) {
-	limit, offset, ok := pageParams(w, r)
+	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}

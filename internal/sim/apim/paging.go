@@ -3,12 +3,20 @@ package apim
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/wso2sync/wso2sync/internal/sim/simcore"
 )
 
 const defaultLimit = 25
 
-// pageParams reads limit (default 25) and offset (default 0).
-func pageParams(w http.ResponseWriter, r *http.Request) (limit, offset int, ok bool) {
+// pageParams reads limit (default 25, silently capped by the APIM page
+// cap knob) and offset (default 0).
+func (s *Server) pageParams(w http.ResponseWriter, r *http.Request) (limit, offset int, ok bool) {
+	limit, offset, ok = readPageParams(w, r)
+	return simcore.CapPage(limit, s.opts.Knobs.PageCaps().APIM), offset, ok
+}
+
+func readPageParams(w http.ResponseWriter, r *http.Request) (limit, offset int, ok bool) {
 	limit, offset = defaultLimit, 0
 	q := r.URL.Query()
 	if v := q.Get("limit"); v != "" {

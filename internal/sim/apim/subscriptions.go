@@ -129,7 +129,7 @@ func (s *Server) handleSubCreateMultiple(w http.ResponseWriter, r *http.Request,
 }
 
 func (s *Server) handleSubList(w http.ResponseWriter, r *http.Request, c *caller) {
-	limit, offset, ok := pageParams(w, r)
+	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}
@@ -267,7 +267,7 @@ func (s *Server) handleSubDelete(w http.ResponseWriter, r *http.Request, c *call
 // handlePublisherSubs is the Publisher v4 subscription list: the caller's
 // APIs' subscriptions (all for admin), optionally of one API.
 func (s *Server) handlePublisherSubs(w http.ResponseWriter, r *http.Request, c *caller) {
-	limit, offset, ok := pageParams(w, r)
+	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}

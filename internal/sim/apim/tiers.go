@@ -227,7 +227,7 @@ func (s *Server) devportalPolicies(level string) ([]DevportalThrottlingPolicy, b
 
 func (s *Server) handleDevportalPolicies(w http.ResponseWriter, r *http.Request, _ *caller) {
 	level := r.PathValue("policyLevel")
-	limit, offset, ok := pageParams(w, r)
+	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wso2sync/wso2sync/internal/sim/simcore"
 )
 
 // The applications API subset (is-7.1_applications-v1.yaml, WSO2-API.md
@@ -113,7 +115,8 @@ func (s *Server) handleListApplications(w http.ResponseWriter, r *http.Request) 
 			writeAPIError(w, &apiErr{400, appInvalidLimit, "Invalid limit value.", "Limit should be a positive integer."})
 			return
 		}
-		limit = n
+		// Silently capped, as validateAndGetLimit does (simcore.PageCaps).
+		limit = simcore.CapPage(n, cmp.Or(s.opts.Knobs.PageCaps().ISApplications, simcore.DefaultISApplicationsCap))
 	}
 	if v := q.Get("offset"); v != "" {
 		n, err := strconv.Atoi(v)

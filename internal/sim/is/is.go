@@ -90,6 +90,10 @@ type Options struct {
 	// MaxSCIMCount is the server's silent cap on SCIM count (default 100,
 	// WSO2-API.md §5.19).
 	MaxSCIMCount int
+	// Knobs, if set, carry page caps changed at run time
+	// (PageCaps.SCIM overrides MaxSCIMCount; PageCaps.ISApplications the
+	// /applications maximum).
+	Knobs *simcore.Knobs
 	// PublicCertPEM is served at /api/server/v1/keystores/certs/public; nil
 	// → a self-signed certificate generated at New.
 	PublicCertPEM []byte

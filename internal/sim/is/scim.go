@@ -172,6 +172,9 @@ type page struct {
 // scimPage reads startIndex/count (1-based; count silently capped).
 func (s *Server) scimPage(q map[string]string) (page, *scimErr) {
 	p := page{start: 1, count: s.opts.MaxSCIMCount}
+	if c := s.opts.Knobs.PageCaps().SCIM; c > 0 {
+		p.count = c
+	}
 	if v := q["startIndex"]; v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {

@@ -107,6 +107,59 @@ type Knobs struct {
 	mu       sync.RWMutex
 	workflow bool
 	listLag  int
+	caps     PageCaps
+}
+
+// PageCaps are silent caps on the page size of each list family: a
+// request asking for more gets at most this many items, as a real server
+// configured with a smaller maximum would answer. 0 means the family's
+// default (see each field), which is what the real servers do out of the
+// box.
+type PageCaps struct {
+	// APIM caps every paginated APIM list (limit/offset): applications,
+	// subscriptions, APIs, tiers, endpoint and client certificates.
+	// Default: no cap (APIM declares no maximum, WSO2-API.md §3).
+	APIM int `json:"apim,omitempty"`
+	// SCIM caps SCIM2 Users, Groups and Roles pages (count). Default: the
+	// IS Options.MaxSCIMCount (100, the user store's MaxUserNameListLength).
+	SCIM int `json:"scim,omitempty"`
+	// ISApplications caps IS /api/server/v1/applications pages (limit).
+	// Default: 100, IdentityUtil.getMaximumItemPerPage()'s default
+	// (IdentityCoreConstants.DEFAULT_MAXIMUM_ITEMS_PRE_PAGE in
+	// wso2/carbon-identity-framework), which
+	// ServerApplicationManagementService.validateAndGetLimit applies
+	// silently (wso2/identity-api-server).
+	ISApplications int `json:"isApplications,omitempty"`
+}
+
+// DefaultISApplicationsCap is the real IS's default maximum page of
+// /applications (see PageCaps.ISApplications).
+const DefaultISApplicationsCap = 100
+
+// SetPageCaps replaces the page caps.
+func (k *Knobs) SetPageCaps(c PageCaps) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.caps = c
+}
+
+// PageCaps are the current page caps (zero values: defaults).
+func (k *Knobs) PageCaps() PageCaps {
+	if k == nil {
+		return PageCaps{}
+	}
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.caps
+}
+
+// CapPage applies cap to a requested page size: cap > 0 and smaller
+// than limit wins.
+func CapPage(limit, cap int) int {
+	if cap > 0 && limit > cap {
+		return cap
+	}
+	return limit
 }
 
 // SetWorkflow turns approval-workflow mode on or off (WSO2-API.md §5.3).
