@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wso2sync/wso2sync/internal/spec"
@@ -295,5 +297,60 @@ func TestJournalFields(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(dir, JournalFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("journal mode: %v %v", fi, err)
+	}
+}
+
+// TestJournalGroupCommit: lines written by concurrent steps are all on
+// disk when their writes return, and they share fsyncs rather than
+// taking one each in turn.
+func TestJournalGroupCommit(t *testing.T) {
+	dir := t.TempDir()
+	j, err := OpenJournal(dir, JournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers = 32
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := ref(spec.KindApplication, fmt.Sprintf("app-%02d", i))
+			seq, err := j.intent(r, ActionCreate)
+			if err == nil {
+				err = j.result(seq, r, ActionCreate, PhaseDone, nil)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := j.Stats()
+	j.syncMu.Lock()
+	synced := j.synced
+	j.syncMu.Unlock()
+	if st.Lines != 2*writers || synced != st.Lines {
+		t.Errorf("%d lines written, %d synced; want %d both", st.Lines, synced, 2*writers)
+	}
+	if st.Syncs < 1 || st.Syncs > st.Lines {
+		t.Errorf("%d fsyncs for %d lines", st.Syncs, st.Lines)
+	}
+	t.Logf("%d lines, %d fsyncs", st.Lines, st.Syncs)
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenJournal(dir, JournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if n := len(again.entries); n != 2*writers {
+		t.Errorf("reopened journal holds %d lines, want %d", n, 2*writers)
 	}
 }
