@@ -56,6 +56,7 @@ described in internal/sim/README.md.`,
 	f.IntVar(&o.MaxInFlight, "max-in-flight", 0, "cap on concurrent requests per server (0 = none)")
 	f.Uint64Var(&o.RandSeed, "rand-seed", 0, "seed for probabilistic faults, for repeatable runs")
 	f.DurationVar(&o.TokenTTL, "token-ttl", time.Hour, "lifetime of access tokens")
+	f.DurationVar(&o.SearchLag, "search-lag", 0, "keep new APIs out of API lists and searches this long (APIM's search-index lag)")
 	f.BoolVar(&verbose, "log-requests", false, "log every request (method, route, status, duration; never headers or bodies)")
 	return cmd
 }

@@ -18,9 +18,10 @@ type KnobsConfig struct {
 	// Workflow turns approval-workflow mode on (apps CREATED, subscriptions
 	// ON_HOLD, deletes 202, …; WSO2-API.md §5.3).
 	Workflow bool `json:"workflow"`
-	// ListLag keeps newly created objects out of list/search results for
-	// this many list reads (APIM search-index lag, §5.1).
-	ListLag int `json:"listLag"`
+	// SearchLag keeps APIs created from now on out of API lists and
+	// searches for this long, a Go duration such as "2s" (APIM's
+	// search-index lag, §5.1; applications have none).
+	SearchLag string `json:"searchLag"`
 	// PageCaps silently cap the page size of each list family (0: the
 	// real server's default), to exercise the clients' paging.
 	PageCaps simcore.PageCaps `json:"pageCaps"`
@@ -129,19 +130,20 @@ func (s *Sim) controlHandler() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	knobsOut := func(w http.ResponseWriter) {
-		writeControlJSON(w, http.StatusOK, KnobsConfig{Workflow: s.knobs.Workflow(), ListLag: s.knobs.ListLag(), PageCaps: s.knobs.PageCaps()})
+		writeControlJSON(w, http.StatusOK, KnobsConfig{Workflow: s.knobs.Workflow(), SearchLag: s.knobs.SearchLag().String(), PageCaps: s.knobs.PageCaps()})
 	}
 	mux.HandleFunc("GET /_sim/knobs", func(w http.ResponseWriter, r *http.Request) { knobsOut(w) })
 	mux.HandleFunc("PUT /_sim/knobs", func(w http.ResponseWriter, r *http.Request) {
-		in := KnobsConfig{Workflow: s.knobs.Workflow(), ListLag: s.knobs.ListLag(), PageCaps: s.knobs.PageCaps()}
+		in := KnobsConfig{Workflow: s.knobs.Workflow(), SearchLag: s.knobs.SearchLag().String(), PageCaps: s.knobs.PageCaps()}
 		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
 			controlError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		if in.ListLag < 0 {
-			controlError(w, http.StatusBadRequest, "listLag must not be negative")
+		lag, err := time.ParseDuration(in.SearchLag)
+		if err != nil || lag < 0 {
+			controlError(w, http.StatusBadRequest, "searchLag must be a non-negative duration such as \"2s\"")
 			return
 		}
 		if c := in.PageCaps; c.APIM < 0 || c.SCIM < 0 || c.ISApplications < 0 {
@@ -150,7 +152,7 @@ func (s *Sim) controlHandler() http.Handler {
 		}
 		s.knobs.SetPageCaps(in.PageCaps)
 		s.knobs.SetWorkflow(in.Workflow)
-		s.knobs.SetListLag(in.ListLag)
+		s.knobs.SetSearchLag(lag)
 		knobsOut(w)
 	})
 	mux.HandleFunc("POST /_sim/clock/advance", func(w http.ResponseWriter, r *http.Request) {

@@ -42,6 +42,9 @@ type ServeOptions struct {
 	RandSeed uint64
 	// TokenTTL defaults to 3600s.
 	TokenTTL time.Duration
+	// SearchLag keeps new APIs out of lists and searches this long
+	// (--search-lag; WSO2-API.md §5.1).
+	SearchLag time.Duration
 	// Out receives the startup banner (URLs, certificate path); nil = none.
 	Out io.Writer
 	// Logger, if set, logs every request (method, path, route, status,
@@ -95,7 +98,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	opts := Options{
 		AdminUser: o.AdminUser, AdminPassword: o.AdminPassword, TokenTTL: o.TokenTTL,
-		ISBaseURL: o.ISBaseURL, TLS: o.TLS, Faults: faults, RandSeed: o.RandSeed,
+		ISBaseURL: o.ISBaseURL, TLS: o.TLS, Faults: faults, RandSeed: o.RandSeed, SearchLag: o.SearchLag,
 		MaxInFlight: o.MaxInFlight,
 	}
 	opts.Logger = o.Logger

@@ -59,6 +59,10 @@ type Options struct {
 	MaxInFlight int
 	// LogSize is the capacity of the request log (default 1000).
 	LogSize int
+	// SearchLag is the initial search-index lag: APIs stay out of API
+	// lists and searches this long after they are created (WSO2-API.md
+	// §5.1). Reset keeps it; the knobs change it live.
+	SearchLag time.Duration
 
 	// Logger, if set, logs every request at Info (server, method, path,
 	// route, status, duration, fault; never headers or bodies).
@@ -131,6 +135,7 @@ func New(opts Options) *Sim {
 	}
 	s := &Sim{opts: opts, clock: opts.Clock, knobs: &simcore.Knobs{}}
 	s.knobs.SetPageCaps(opts.PageCaps)
+	s.knobs.SetSearchLag(opts.SearchLag)
 	s.faults = newFaults(opts.RandSeed)
 	if err := s.faults.Set(opts.Faults); err != nil {
 		panic(fmt.Sprintf("sim: invalid Options.Faults: %v", err))
@@ -414,7 +419,7 @@ func (s *Sim) Reset() error {
 	s.faults.Clear()
 	s.faults.Seed(s.opts.RandSeed)
 	s.knobs.SetWorkflow(false)
-	s.knobs.SetListLag(0)
+	s.knobs.SetSearchLag(s.opts.SearchLag)
 	s.knobs.SetPageCaps(s.opts.PageCaps)
 	err := s.ResetState()
 	s.ResetCounters()

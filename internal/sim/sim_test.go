@@ -297,11 +297,11 @@ func TestControlAPI(t *testing.T) {
 		t.Fatalf("DELETE faults: %d", r.Status)
 	}
 
-	r = call(t, nil, "PUT", base+"/_sim/knobs", map[string]any{"workflow": true, "listLag": 2})
-	if r.Status != 200 || !s.Knobs().Workflow() || s.Knobs().ListLag() != 2 {
+	r = call(t, nil, "PUT", base+"/_sim/knobs", map[string]any{"workflow": true, "searchLag": "2s"})
+	if r.Status != 200 || !s.Knobs().Workflow() || s.Knobs().SearchLag() != 2*time.Second {
 		t.Fatalf("PUT knobs: %d %s", r.Status, r.Body)
 	}
-	if r := call(t, nil, "PUT", base+"/_sim/knobs", map[string]any{"listLag": -1}); r.Status != 400 {
+	if r := call(t, nil, "PUT", base+"/_sim/knobs", map[string]any{"searchLag": "-1s"}); r.Status != 400 {
 		t.Fatalf("negative lag accepted: %d", r.Status)
 	}
 	if r := call(t, nil, "PUT", base+"/_sim/knobs", map[string]any{"colour": 1}); r.Status != 400 {
@@ -349,7 +349,7 @@ func TestControlAPI(t *testing.T) {
 	if r := call(t, nil, "POST", base+"/_sim/reset?scope=nonsense", nil); r.Status != 400 {
 		t.Fatalf("bad scope: %d", r.Status)
 	}
-	if r := call(t, nil, "POST", base+"/_sim/reset", nil); r.Status != 204 || s.Knobs().Workflow() || s.Knobs().ListLag() != 0 {
+	if r := call(t, nil, "POST", base+"/_sim/reset", nil); r.Status != 204 || s.Knobs().Workflow() || s.Knobs().SearchLag() != 0 {
 		t.Fatalf("reset all: %d", r.Status)
 	}
 	// The seed is re-applied after a state reset.

@@ -204,7 +204,7 @@ func apiLink(q string) func(l, o int) string {
 }
 
 // handleDevportalAPIs lists PUBLISHED APIs (PROTOTYPED with
-// status:PROTOTYPED), subject to the list-lag knob (§5.1).
+// status:PROTOTYPED), subject to the search-index lag (§5.1).
 func (s *Server) handleDevportalAPIs(w http.ResponseWriter, r *http.Request, _ *caller) {
 	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
@@ -214,7 +214,7 @@ func (s *Server) handleDevportalAPIs(w http.ResponseWriter, r *http.Request, _ *
 	terms := parseAPIQuery(q)
 	prototyped := slices.ContainsFunc(terms, func(t queryTerm) bool { return t.attr == "status" && t.value == "prototyped" })
 	s.mu.Lock()
-	hidden := listRead(&s.st.apiReads, s.st.lagAPIs)
+	hidden := s.hiddenAPIs()
 	var sel []APIInfo
 	for _, a := range s.st.apiSorted {
 		if _, h := hidden[a.ID]; h || !devportalVisible(a.LifeCycleStatus, prototyped) || !matchAPI(a, terms) {
@@ -263,7 +263,7 @@ func (s *Server) handlePublisherAPIs(w http.ResponseWriter, r *http.Request, _ *
 	}
 	terms := parseAPIQuery(q)
 	s.mu.Lock()
-	hidden := listRead(&s.st.apiReads, s.st.lagAPIs)
+	hidden := s.hiddenAPIs()
 	var sel []*apiRec
 	for _, a := range s.st.apiSorted {
 		if _, h := hidden[a.ID]; h || !matchAPI(a, terms) {

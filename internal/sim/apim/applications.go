@@ -100,15 +100,14 @@ func (s *Server) handleAppList(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	desc := sortOrder == "desc"
 
-	s.mu.Lock()
-	hidden := listRead(&s.st.appReads, s.st.lagApps)
+	s.mu.RLock()
 	var all []*appRec
 	if o := s.st.owners[c.user]; o != nil {
 		all = o.sorted
 	}
 	total := 0
 	var page []ApplicationInfo
-	if query == "" && (sortBy == "" || sortBy == "name") && len(hidden) == 0 {
+	if query == "" && (sortBy == "" || sortBy == "name") {
 		// Fast path: O(page) from the per-owner name index.
 		total = len(all)
 		for i := offset; i < total && i < offset+limit; i++ {
@@ -121,9 +120,6 @@ func (s *Server) handleAppList(w http.ResponseWriter, r *http.Request, c *caller
 	} else {
 		var sel []*appRec
 		for _, a := range all {
-			if _, h := hidden[a.ApplicationID]; h {
-				continue
-			}
 			// erratum: the spec says exact match; the server does a
 			// substring LIKE match (WSO2-API.md §7.1).
 			if query != "" && !strings.Contains(strings.ToLower(a.Name), query) {
@@ -145,7 +141,7 @@ func (s *Server) handleAppList(w http.ResponseWriter, r *http.Request, c *caller
 			page = append(page, sel[i].info())
 		}
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 
 	if offset > 0 && offset >= total {
 		// Quirk (§3): an offset beyond the end yields count 0, an empty
@@ -168,7 +164,6 @@ func (s *Server) handleAppCreate(w http.ResponseWriter, r *http.Request, c *call
 		badRequest(w, "Invalid request body: "+err.Error())
 		return
 	}
-	lag := s.listLag()
 	wf := s.workflow()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -199,9 +194,6 @@ func (s *Server) handleAppCreate(w http.ResponseWriter, r *http.Request, c *call
 		SubscriptionScopes: []ScopeInfo{}, Owner: c.user, Visibility: vis,
 	}}
 	s.st.insertApp(a)
-	if lag > 0 {
-		s.st.lagApps[a.ApplicationID] = s.st.appReads + int64(lag)
-	}
 	w.Header().Set("Location", DevportalBase+"/applications/"+a.ApplicationID)
 	writeJSON(w, http.StatusCreated, a.view())
 }

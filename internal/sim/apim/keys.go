@@ -408,6 +408,27 @@ func (s *Server) handleOAuthKeysList(w http.ResponseWriter, r *http.Request, c *
 	writeJSON(w, http.StatusOK, map[string]any{"count": len(list), "list": list}) // not paginated
 }
 
+// handleAppKeysList answers the deprecated GET /applications/{id}/keys:
+// the keys of the Resident Key Manager only (applicationsApplicationIdKeysGet
+// asks for APIConstants.KeyManager.DEFAULT_KEY_MANAGER). apictl's `get keys`
+// reads it to reuse the keys of its default-apictl-app
+// (product-apim-tooling import-export-cli/impl/getKeys.go, getApplicationKeys).
+func (s *Server) handleAppKeysList(w http.ResponseWriter, r *http.Request, c *caller) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	app := s.ownedApp(w, c, r.PathValue("applicationId"))
+	if app == nil {
+		return
+	}
+	list := []ApplicationKey{}
+	for _, k := range s.st.keysByApp[app.ApplicationID] {
+		if km := s.st.kms[k.KeyManagerID]; km != nil && km.Name == ResidentKeyManagerName {
+			list = append(list, s.liveKeyView(r.Context(), k))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(list), "list": list})
+}
+
 func (s *Server) handleOAuthKeyGet(w http.ResponseWriter, r *http.Request, c *caller) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -22,6 +22,10 @@ var (
 	scClAdd        = []string{"apim:api_create", "apim:api_manage", "apim:client_certificates_add", "apim:client_certificates_manage"}
 	scClUpdate     = []string{"apim:api_create", "apim:api_manage", "apim:client_certificates_update", "apim:client_certificates_manage"}
 	scClDeleteOnly = []string{"apim:api_create", "apim:api_manage", "apim:client_certificates_update"} // erratum: no _manage (§7.11)
+	scAdminAppList = []string{"apim:admin", "apim:app_owner_change", "apim:app_import_export"}
+	scAdminAppDel  = []string{"apim:admin", "apim:app_import_export"}
+	scAdminAppOwn  = []string{"apim:admin", "apim:app_owner_change"}
+	scPubSearch    = []string{"apim:api_view", "apim:api_manage", "apim:api_import_export", "apim:api_product_import_export"}
 )
 
 func (s *Server) registerRoutes() {
@@ -43,6 +47,9 @@ func (s *Server) registerRoutes() {
 	addTierRoutes(s.appTierLevel())
 	addTierRoutes(s.subTierLevel())
 	s.add("GET", AdminBase, "/settings", A, authRequired, scSettings, s.handleAdminSettings)
+	s.add("GET", AdminBase, "/applications", A, authRequired, scAdminAppList, s.handleAdminAppList)
+	s.add("DELETE", AdminBase, "/applications/{applicationId}", A, authRequired, scAdminAppDel, s.handleAdminAppDelete)
+	s.add("POST", AdminBase, "/applications/{applicationId}/change-owner", A, authRequired, scAdminAppOwn, s.handleAdminAppChangeOwner)
 
 	// DevPortal v3.
 	s.add("GET", DevportalBase, "/apis", D, authOptional, nil, s.handleDevportalAPIs)
@@ -54,6 +61,7 @@ func (s *Server) registerRoutes() {
 	s.add("DELETE", DevportalBase, "/applications/{applicationId}", D, authRequired, scAppDelete, s.handleAppDelete)
 	s.add("POST", DevportalBase, "/applications/{applicationId}/generate-keys", D, authRequired, scApp, s.handleGenerateKeys)
 	s.add("POST", DevportalBase, "/applications/{applicationId}/map-keys", D, authRequired, scApp, s.handleMapKeys)
+	s.add("GET", DevportalBase, "/applications/{applicationId}/keys", D, authRequired, scApp, s.handleAppKeysList)
 	s.add("GET", DevportalBase, "/applications/{applicationId}/oauth-keys", D, authRequired, scApp, s.handleOAuthKeysList)
 	s.add("GET", DevportalBase, "/applications/{applicationId}/oauth-keys/{keyMappingId}", D, authRequired, scApp, s.handleOAuthKeyGet)
 	s.add("PUT", DevportalBase, "/applications/{applicationId}/oauth-keys/{keyMappingId}", D, authRequired, scApp, s.handleOAuthKeyUpdate)
@@ -73,6 +81,7 @@ func (s *Server) registerRoutes() {
 	// Publisher v4.
 	s.add("GET", PublisherBase, "/apis", P, authRequired, scPubAPIs, s.handlePublisherAPIs)
 	s.add("GET", PublisherBase, "/apis/{apiId}", P, authRequired, scPubAPI, s.handlePublisherAPIGet)
+	s.add("GET", PublisherBase, "/search", P, authRequired, scPubSearch, s.handlePublisherSearch)
 	s.add("GET", PublisherBase, "/subscriptions", P, authRequired, scPubSubs, s.handlePublisherSubs)
 	s.add("GET", PublisherBase, "/endpoint-certificates", P, authRequired, scEPView, s.handleEPCertList)
 	s.add("POST", PublisherBase, "/endpoint-certificates", P, authRequired, scEPAdd, s.handleEPCertCreate)

@@ -147,7 +147,7 @@ type APISeed struct {
 
 // AddAPI adds an API directly to the store (APIs are not created over REST
 // by the simulator). Like publishing on the real server, a new API is
-// subject to the list lag knob in list/search results.
+// subject to the search-index lag knob in list/search results.
 func (s *Server) AddAPI(seed APISeed) (string, error) {
 	if seed.Name == "" || seed.Version == "" || seed.Context == "" {
 		return "", errors.New("apim: API name, version and context are required")
@@ -173,7 +173,7 @@ func (s *Server) AddAPI(seed APISeed) (string, error) {
 	if !strings.HasPrefix(seed.Context, "/") {
 		seed.Context = "/" + seed.Context
 	}
-	lag := s.listLag()
+	lag := s.searchLag()
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -194,7 +194,7 @@ func (s *Server) AddAPI(seed APISeed) (string, error) {
 		Tags: cloneStrings(seed.Tags), Visibility: seed.Visibility, CreatedTime: now, LastUpdatedTime: now}}
 	s.st.insertAPI(a)
 	if lag > 0 {
-		s.st.lagAPIs[a.ID] = s.st.apiReads + int64(lag)
+		s.st.lagAPIs[a.ID] = now.Add(lag)
 	}
 	return a.ID, nil
 }
@@ -223,7 +223,7 @@ type ApplicationSeed struct {
 	Status           string // default APPROVED
 }
 
-// AddApplication adds one application owned by owner (no list lag).
+// AddApplication adds one application owned by owner (applications have no search lag).
 func (s *Server) AddApplication(owner string, app ApplicationSeed) (string, error) {
 	ids, err := s.AddApplications(owner, []ApplicationSeed{app})
 	if err != nil {

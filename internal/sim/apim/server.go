@@ -232,7 +232,7 @@ func (s *Server) now() time.Time { return s.clock.Now() }
 
 func (s *Server) workflow() bool { return s.opts.Knobs.Workflow() }
 
-func (s *Server) listLag() int { return s.opts.Knobs.ListLag() }
+func (s *Server) searchLag() time.Duration { return s.opts.Knobs.SearchLag() }
 
 func cloneStrings(v []string) []string {
 	if v == nil {

@@ -200,13 +200,10 @@ type store struct {
 	tierIntSeq int
 
 	apis        map[string]*apiRec
-	apiSorted   []*apiRec // by lower(name), version
-	apiReads    int64
-	lagAPIs     map[string]int64 // API id → list read after which it is listed
+	apiSorted   []*apiRec            // by lower(name), version
+	lagAPIs     map[string]time.Time // API id → when the search index has it
 	apps        map[string]*appRec
 	owners      map[string]*ownerIdx
-	appReads    int64
-	lagApps     map[string]int64 // app id → list read after which it is listed
 	subs        map[string]*subRec
 	subsByApp   map[string][]*subRec
 	subsByAPI   map[string][]*subRec
@@ -230,8 +227,7 @@ func newStore() *store {
 		appTiers:  map[string]*appTier{},
 		subTiers:  map[string]*subTier{},
 		apis:      map[string]*apiRec{},
-		lagAPIs:   map[string]int64{},
-		lagApps:   map[string]int64{},
+		lagAPIs:   map[string]time.Time{},
 		apps:      map[string]*appRec{},
 		owners:    map[string]*ownerIdx{},
 		subs:      map[string]*subRec{},
@@ -321,7 +317,6 @@ func (st *store) removeApp(a *appRec) {
 	if o := st.owners[a.Owner]; o != nil {
 		o.remove(a)
 	}
-	delete(st.lagApps, a.ApplicationID)
 }
 
 func (st *store) insertSub(s *subRec) {
@@ -385,14 +380,15 @@ func (st *store) keyFor(appID, keyType, kmID string) *KeyMapping {
 	return nil
 }
 
-// listRead counts one list read of a kind and drops the objects whose lag
-// has run out (simcore.Knobs.ListLag). It returns the ids still hidden.
-func listRead(reads *int64, lag map[string]int64) map[string]int64 {
-	*reads++
-	for id, after := range lag {
-		if *reads > after {
-			delete(lag, id)
+// hiddenAPIs drops the APIs the search index has caught up with and
+// returns those it has not (simcore.Knobs.SearchLag); the caller holds the
+// write lock.
+func (s *Server) hiddenAPIs() map[string]time.Time {
+	now := s.now()
+	for id, at := range s.st.lagAPIs {
+		if !now.Before(at) {
+			delete(s.st.lagAPIs, id)
 		}
 	}
-	return lag
+	return s.st.lagAPIs
 }

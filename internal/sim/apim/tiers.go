@@ -152,12 +152,17 @@ func subTierInUse(st *store, name string) bool {
 // handleTierSearch serves GET /throttling/policies/search?query=type:<t>
 // (application|app, subscription|sub; no query → both).
 func (s *Server) handleTierSearch(w http.ResponseWriter, r *http.Request, _ *caller) {
-	q := strings.TrimSpace(r.URL.Query().Get("query"))
+	// As ThrottlingCommonImpl.throttlingPolicySearch: no query means every
+	// type; a query without "type:" (apictl sends the literal "null" when
+	// `get policies rate-limiting` has no -q) is an "Invalid query format"
+	// APIManagementException with INTERNAL_ERROR_WITH_SPECIFIC_MESSAGE, a
+	// 500.
+	q, given := r.URL.Query()["query"]
 	typ := ""
-	if q != "" {
-		v, ok := strings.CutPrefix(q, "type:")
+	if given {
+		v, ok := strings.CutPrefix(strings.TrimSpace(strings.Join(q, " ")), "type:")
 		if !ok {
-			badRequest(w, "Invalid query: only type:<policy type> is supported")
+			apimError(w, http.StatusInternalServerError, 900968, "Invalid query format", "Invalid query format")
 			return
 		}
 		typ = strings.ToLower(strings.Trim(strings.TrimSpace(v), `"`))

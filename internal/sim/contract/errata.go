@@ -27,6 +27,11 @@ type Erratum struct {
 	Match string
 	// Reason says what the spec gets wrong, with the WSO2-API.md section.
 	Reason string
+	// Evidence is where the behaviour is shown: a WSO2-API.md section
+	// ("WSO2-API.md §7.8"), a WSO2 source file ("wso2/carbon-apimgt
+	// path/File.java (method)"), or, for a defect of the spec file alone,
+	// "spec: <file> <path>" (TestErrataCiteEvidence).
+	Evidence string
 	// Fix, if set, corrects the loaded spec instead.
 	Fix func(*openapi3.T) error
 	// DedupKeys makes the loader drop repeated YAML mapping keys of Spec
@@ -157,7 +162,31 @@ var Errata = []Erratum{
 			"back, including the readOnly id, which the server ignores",
 	},
 
+	{
+		Spec: specAdmin, Op: "GET /api/am/admin/v4/throttling/policies/search", Phase: PhaseResponse, Status: 500,
+		Match: "status is not supported",
+		Reason: "a query without \"type:\" (apictl sends query=null when `get policies rate-limiting` has no -q) is " +
+			"\"Invalid query format\", INTERNAL_ERROR_WITH_SPECIFIC_MESSAGE, a 500 the spec does not list",
+		Evidence: "wso2/carbon-apimgt components/apimgt/org.wso2.carbon.apimgt.rest.api.admin.v1/src/main/java/org/wso2/carbon/apimgt/rest/api/admin/v1/impl/ThrottlingApiServiceImpl.java (throttlingPolicySearch)",
+	},
+	{
+		Spec: specAdmin, Op: "POST /api/am/admin/v4/applications/{applicationId}/change-owner", Phase: PhaseResponse,
+		Status: 500, Match: "status is not supported",
+		Reason: "an owner APIM has no subscriber record for, or a name the new owner already uses, fails in the DAO and " +
+			"the REST layer answers a generic 500 (handleInternalServerError); the spec lists 200, 400, 404, 412",
+		Evidence: "wso2/carbon-apimgt components/apimgt/org.wso2.carbon.apimgt.rest.api.admin.v1/src/main/java/org/wso2/carbon/apimgt/rest/api/admin/v1/impl/ApplicationsApiServiceImpl.java " +
+			"(applicationsApplicationIdChangeOwnerPost); components/apimgt/org.wso2.carbon.apimgt.impl/src/main/java/org/wso2/carbon/apimgt/impl/dao/ApiMgtDAO.java (updateApplicationOwner)",
+	},
+
 	// APIM DevPortal v3.
+	{
+		Spec: specDevportal, Op: "POST /api/am/devportal/v3/applications/{applicationId}/generate-keys", Phase: PhaseRequest,
+		Match: `"/validityTime": value must be a string`,
+		Reason: "validityTime is typed string, but clients send a JSON number (WSO2's own apictl does) and Jackson's " +
+			"StringDeserializer coerces a scalar into the String field, so the server accepts it",
+		Evidence: "wso2/product-apim-tooling import-export-cli/utils/structs.go (KeygenRequest.ValidityTime int); " +
+			"wso2/carbon-apimgt components/apimgt/org.wso2.carbon.apimgt.rest.api.store.v1/src/gen/java/org/wso2/carbon/apimgt/rest/api/store/v1/dto/ApplicationKeyGenerateRequestDTO.java (validityTime String)",
+	},
 	{
 		Spec: specDevportal, Op: "POST /api/am/devportal/v3/applications/{applicationId}/generate-keys", Phase: PhaseResponse,
 		Status: 409, Match: "status is not supported",

@@ -3,9 +3,11 @@ package contract
 import (
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/wso2sync/wso2sync/internal/sim"
 	"github.com/wso2sync/wso2sync/internal/sim/apim"
+	"github.com/wso2sync/wso2sync/internal/sim/simcore"
 )
 
 // TestWorkflowKnob switches approval workflows on through the control API
@@ -43,22 +45,24 @@ func TestWorkflowKnob(t *testing.T) {
 	}
 }
 
-// TestListLagKnob: objects created under a list lag are readable by id at
-// once but stay out of lists for N list reads (§5.1).
-func TestListLagKnob(t *testing.T) {
-	e := newEnv(t, sim.Options{})
-	e.do("PUT", e.s.ISURL()+"/_sim/knobs", map[string]any{"listLag": 2}).want(t, 200)
+// TestSearchLagKnob: APIs created under a search lag are readable by id
+// at once but stay out of lists until the lag has passed (§5.1).
+func TestSearchLagKnob(t *testing.T) {
+	clock := simcore.NewManualClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
+	e := newEnv(t, sim.Options{Clock: clock})
+	e.token()
+	e.do("PUT", e.s.ISURL()+"/_sim/knobs", map[string]any{"searchLag": "30s"}).want(t, 200)
+	e.do("PUT", e.s.ISURL()+"/_sim/knobs", map[string]any{"searchLag": "soon"}).want(t, 400)
 	apiID, err := e.s.APIM().AddAPI(apim.APISeed{Name: "LateAPI", Version: "v1", Context: "/late"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := dp + "/apis?query=" + url.QueryEscape(`name:"LateAPI"`)
-	for i := range 2 {
-		if n := len(list(e.apim("GET", q, nil).want(t, 200).obj(t), "list")); n != 0 {
-			t.Fatalf("read %d: the new API is listed already", i+1)
-		}
+	if n := len(list(e.apim("GET", q, nil).want(t, 200).obj(t), "list")); n != 0 {
+		t.Fatal("the new API is listed already")
 	}
 	e.apim("GET", dp+"/apis/"+apiID, nil).want(t, 200)
+	clock.Advance(30 * time.Second)
 	if n := len(list(e.apim("GET", q, nil).want(t, 200).obj(t), "list")); n != 1 {
 		t.Fatalf("after the lag: %d APIs listed, want 1", n)
 	}

@@ -1,7 +1,7 @@
 // Package simcore holds the few types the simulated WSO2 servers share:
 // the in-process link from the APIM simulator to the IS simulator (the
 // cross-server effects of an IS 7 key manager), the clock, and the knobs
-// that fault injection turns inside handlers (workflow mode, list lag).
+// that fault injection turns inside handlers (workflow mode, search lag).
 //
 // It has no HTTP handlers of its own; internal/sim/apim and internal/sim/is
 // serve the two REST surfaces and internal/sim composes them.
@@ -104,10 +104,10 @@ func (c *ManualClock) Advance(d time.Duration) {
 // opposed to latency, 5xx, 429 and resets, which a middleware injects in
 // front of them). Safe for concurrent use.
 type Knobs struct {
-	mu       sync.RWMutex
-	workflow bool
-	listLag  int
-	caps     PageCaps
+	mu        sync.RWMutex
+	workflow  bool
+	searchLag time.Duration
+	caps      PageCaps
 }
 
 // PageCaps are silent caps on the page size of each list family: a
@@ -179,22 +179,25 @@ func (k *Knobs) Workflow() bool {
 	return k.workflow
 }
 
-// SetListLag makes objects created from now on stay out of list/search
-// results until n list reads have happened (the APIM search-index lag).
-func (k *Knobs) SetListLag(n int) {
+// SetSearchLag makes APIs created from now on stay out of API lists and
+// searches for d (APIM's search index is updated asynchronously, so a new
+// API is readable by id at once but found by a search only later;
+// WSO2-API.md §5.1). Applications are listed from the database and have
+// no lag.
+func (k *Knobs) SetSearchLag(d time.Duration) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.listLag = n
+	k.searchLag = d
 }
 
-// ListLag is the current list lag in reads.
-func (k *Knobs) ListLag() int {
+// SearchLag is the current search-index lag.
+func (k *Knobs) SearchLag() time.Duration {
 	if k == nil {
 		return 0
 	}
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	return k.listLag
+	return k.searchLag
 }
 
 // halfFailKey carries a requested half-failure in a request's context.
