@@ -30,9 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 cp -R "$(dirname "$ENV_DIR")" "$work/environments"
-# The example's truststores are the servers' files (/srv/wso2/...): write
-# copies under the temporary directory instead, and skip the restarts.
-export WSO2SYNC_TRUST_ROOT="$work/trust"
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 cd "$work"
 env_dir="environments/$(basename "$ENV_DIR")"
@@ -65,10 +62,11 @@ echo "==> wso2sync apply --env $ENV_DIR --mode enforce --auto-approve"
 "$BIN" apply --env "$env_dir" --mode enforce --auto-approve --log-level warn >apply.out
 tail -n 3 apply.out
 
-ts="$WSO2SYNC_TRUST_ROOT/srv/wso2/wso2am/repository/resources/security/client-truststore.jks"
+# The dev example keeps its truststores inside the environment folder.
+ts="$env_dir/truststores/wso2am-client-truststore.jks"
 if command -v keytool >/dev/null 2>&1; then
 	echo
-	echo "==> keytool -list: APIM's client truststore (a copy under --trust-root)"
+	echo "==> keytool -list: APIM's client truststore ($ENV_DIR/truststores/, in the copy)"
 	keytool -list -keystore "$ts" -storepass "$WSO2SYNC_TRUSTSTORE_PASSWORD" -storetype JKS | grep -i 'entry\|fingerprint' || true
 fi
 

@@ -30,13 +30,20 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar. WSO2SYNC_UPDATE=1 rewrites the
 // golden files inside the scripts from the actual output.
 func TestScripts(t *testing.T) {
+	p := scriptParams(t, filepath.Join("..", "..", "testdata", "script"))
+	p.UpdateScripts = os.Getenv("WSO2SYNC_UPDATE") == "1"
+	testscript.Run(t, p)
+}
+
+// scriptParams are the settings every CLI script runs with: $EXAMPLES,
+// free simulator addresses ($APIM_ADDR, $IS_ADDR) and the custom commands.
+func scriptParams(t *testing.T, dir string) testscript.Params {
 	examples, err := filepath.Abs(filepath.Join("..", "..", "examples", "environments"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	testscript.Run(t, testscript.Params{
-		Dir:                 filepath.Join("..", "..", "testdata", "script"),
-		UpdateScripts:       os.Getenv("WSO2SYNC_UPDATE") == "1",
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("EXAMPLES", examples)
@@ -61,7 +68,7 @@ func TestScripts(t *testing.T) {
 			"cpdir":   cmdCpdir,
 			"waitsim": cmdWaitsim,
 		},
-	})
+	}
 }
 
 // cmdGencert writes a self-signed PEM certificate that expires in N days:

@@ -103,7 +103,7 @@ manifests, validated against a CUE schema, planned, and applied in order.`,
 	f.StringVar(&g.envDir, "env", ".", "environment directory (holds wso2sync.yaml)")
 	f.StringVar(&g.apimURL, "apim-url", "", "APIM base URL, overriding the environment file (env "+envAPIMURL+")")
 	f.StringVar(&g.isURL, "is-url", "", "IS base URL, overriding the environment file (env "+envISURL+")")
-	f.StringVar(&g.trustRoot, "trust-root", "", "re-root absolute truststore paths under DIR and skip restart actions (copies, e.g. against wso2sync sim) (env "+envTrustRoot+")")
+	f.StringVar(&g.trustRoot, "trust-root", "", "write truststores under DIR instead (DIR/<absolute path>) and skip restart actions (copies, e.g. against wso2sync sim) (env "+envTrustRoot+")")
 	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&g.logFormat, "log-format", logging.FormatAuto, "log format: auto (colour on a terminal, else JSON), text or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")

@@ -45,7 +45,7 @@ func startSim(t *testing.T, o sim.Options) *sim.Sim {
 // load loads an example environment against s with fast retries.
 func load(t *testing.T, s *sim.Sim, env string) *Pass {
 	t.Helper()
-	// The examples' truststores are absolute server paths: re-root them
+	// Re-root the examples' truststores
 	// under a temp dir (restart actions then do not run).
 	p, err := Load(context.Background(), Options{EnvDir: exampleDir(env), APIMURL: s.APIMURL(), ISURL: s.ISURL(),
 		Trust: TrustOptions{Root: t.TempDir()},

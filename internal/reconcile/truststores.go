@@ -19,9 +19,10 @@ import (
 // TrustOptions tune how truststores (local JVM files, not REST objects) are
 // read, written and followed by their restart action.
 type TrustOptions struct {
-	// Root, when set, re-roots absolute truststore paths under it, as
-	// DESTDIR does (relative paths stay relative to their manifest). Plan
-	// and apply then work on copies (the demo against the simulator,
+	// Root, when set, re-roots truststore paths under it, as DESTDIR
+	// does: an absolute path P becomes Root/P, a relative one is first
+	// resolved against its manifest and made absolute. Plan and apply
+	// then work on copies (the demo against the simulator,
 	// tests), so restart actions do not run: the servers do not read
 	// those files (the plan says so), and the record of the aliases
 	// wso2sync owns is kept in Root too.
@@ -55,10 +56,14 @@ func (p *Pass) stateDir() string {
 
 // truststorePath is where a truststore's file is for this pass.
 func (p *Pass) truststorePath(t *spec.Truststore) string {
-	if r := p.Options.Trust.Root; r != "" && filepath.IsAbs(t.Spec.Path) {
-		return filepath.Join(r, t.Spec.Path)
+	path := trust.Path(t)
+	if r := p.Options.Trust.Root; r != "" {
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		return filepath.Join(r, path)
 	}
-	return trust.Path(t)
+	return path
 }
 
 // readTruststores adds the declared truststores' files, as far as the diff

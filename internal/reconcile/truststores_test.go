@@ -19,8 +19,9 @@ import (
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
-// trustEnv is a copy of the example environments whose dev truststores are
-// files under the copy (one JKS, one PKCS#12, sharing a restart action)
+// trustEnv is a copy of the example environments whose dev truststores
+// (dev/truststores.yaml, replaced) are files under the copy (one JKS, one
+// PKCS#12, sharing a restart action)
 // plus a truststore whose entry is fetched from the simulator's IS over
 // TLS with a pin. The servers are the simulator over TLS.
 func trustEnv(t *testing.T, s *sim.Sim, pin string) string {
@@ -35,6 +36,10 @@ kind: Truststore
 metadata: {name: apim-client-truststore}
 spec:
   path: stores/apim/client-truststore.jks
+  type: JKS
+  password: {env: WSO2SYNC_TRUSTSTORE_PASSWORD}
+  entries:
+    - {alias: wso2is, certificate: wso2is}
   restartCommand: [restart, servers]
 ---
 apiVersion: wso2sync/v1alpha1
@@ -43,6 +48,9 @@ metadata: {name: is-client-truststore}
 spec:
   path: stores/is/client-truststore.p12
   type: PKCS12
+  password: {env: WSO2SYNC_TRUSTSTORE_PASSWORD}
+  entries:
+    - {alias: wso2am, certificate: wso2am}
   restartCommand: [restart, servers]
 ---
 apiVersion: wso2sync/v1alpha1
@@ -63,7 +71,7 @@ spec:
   endpoint: https://wso2is:9443/
   source: {url: %q, sha256: %q}
 `, s.ISURL(), pin, s.ISURL(), pin)
-	for name, data := range map[string][]byte{"trust-test.yaml": []byte(overlay), "wso2-servers.pem": s.CACertPEM()} {
+	for name, data := range map[string][]byte{"truststores.yaml": []byte(overlay), "wso2-servers.pem": s.CACertPEM()} {
 		if err := os.WriteFile(filepath.Join(dev, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +237,7 @@ func TestTruststores(t *testing.T) {
 
 	// Renaming an entry: the new alias is added, and the old one, which
 	// wso2sync wrote and no longer declares, is removed.
-	overlay := filepath.Join(dev, "trust-test.yaml")
+	overlay := filepath.Join(dev, "truststores.yaml")
 	b, _ := os.ReadFile(overlay)
 	if err := os.WriteFile(overlay, []byte(strings.Replace(string(b), "alias: wso2is-live,", "alias: is-renamed,", 1)), 0o644); err != nil {
 		t.Fatal(err)
