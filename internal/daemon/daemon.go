@@ -65,8 +65,13 @@ type Daemon struct {
 	last        *PassStatus
 	lastSuccess *PassStatus
 	history     []PassBrief
+	estate      *Estate
 	source      Revision
 	addr        string
+
+	// events tells the status pages open in browsers (GET /events) when
+	// a pass starts and ends.
+	events *broker
 }
 
 // New checks the options and returns a daemon; Run starts it.
@@ -95,7 +100,7 @@ func New(o Options) (*Daemon, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	d := &Daemon{opts: o, log: o.Log, clock: o.Scheduler.Clock, source: o.Source.Describe()}
+	d := &Daemon{opts: o, log: o.Log, clock: o.Scheduler.Clock, source: o.Source.Describe(), events: newBroker()}
 	d.sched = NewScheduler(o.Scheduler)
 	d.metrics = newMetrics(
 		func() float64 { return float64(d.sched.Coalesced()) },
@@ -155,6 +160,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.sched.Run(ctx, d.pass)
 
 	d.log.Info("shutting down")
+	d.events.close() // ends the open event streams, so the server can shut down
 	stopWatch()
 	<-watched
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -175,8 +181,9 @@ func (d *Daemon) pass(ctx context.Context, reason string) Outcome {
 	log := d.log.With("pass", id)
 	start := d.clock.Now()
 	d.mu.Lock()
-	d.running = &RunningPass{ID: id, Reason: reason, Start: start}
+	d.running = &RunningPass{ID: id, Reason: reason, Start: start.UTC()}
 	d.mu.Unlock()
+	d.events.publish(Event{Type: EventPassStarted, Pass: id, Reason: reason})
 	d.metrics.inProgress.Set(1)
 	defer d.metrics.inProgress.Set(0)
 
@@ -206,7 +213,7 @@ func (d *Daemon) pass(ctx context.Context, reason string) Outcome {
 	}()
 
 	log.Info("pass started", "reason", reason)
-	ps := &PassStatus{ID: id, Reason: reason, Start: start.UTC()}
+	ps := &PassStatus{ID: id, Reason: reason, Trigger: ParseTrigger(reason), Start: start.UTC()}
 	dir, rev, srcErr := d.opts.Source.Sync(withLogger(pctx, log))
 	ps.Revision = rev
 	var err error
@@ -221,11 +228,16 @@ func (d *Daemon) pass(ctx context.Context, reason string) Outcome {
 		d.source = rev
 		d.mu.Unlock()
 		log.Info("source", "revision", rev.Short(), "message", rev.Message)
-		ps.PassResult, err = d.opts.Pass(pctx, PassRequest{
+		req := PassRequest{
 			ID: id, Reason: reason, Dir: dir, StateDir: d.opts.Source.StateDir(),
 			Revision: rev, Mode: d.opts.Mode, Log: log,
-		})
-		if w, ok := d.opts.Source.(extraWatcher); ok {
+		}
+		w, watches := d.opts.Source.(extraWatcher)
+		if watches {
+			req.Writes = w.IgnoreDirs
+		}
+		ps.PassResult, err = d.opts.Pass(pctx, req)
+		if watches {
 			w.IgnoreDirs(ps.OutputDirs)
 			w.WatchMore(ps.WatchDirs)
 		}
@@ -251,8 +263,10 @@ func (d *Daemon) pass(ctx context.Context, reason string) Outcome {
 	}
 	if err != nil {
 		ps.Error = err.Error()
+		ps.Hint = hintFor(err, ps.Result, rev)
 	}
 	d.finish(ps, log)
+	d.events.publish(Event{Type: EventPassFinished, Pass: id, Reason: reason, Result: ps.Result})
 	return outcome
 }
 
@@ -276,6 +290,11 @@ func (d *Daemon) finish(ps *PassStatus, log *slog.Logger) {
 	defer d.mu.Unlock()
 	d.running = nil
 	d.last = ps
+	if e := ps.Estate; e != nil {
+		e.Pass, e.Time = ps.ID, ps.End
+		linkSources(e, ps.Revision)
+		d.estate = e
+	}
 	if ps.Result == ResultSuccess {
 		d.lastSuccess = ps
 	}

@@ -216,7 +216,10 @@ func TestStatusReadinessAndBackoff(t *testing.T) {
 		Drift:   map[string]int{"Application": 1}, Unmanaged: []ObjectRef{{"Application", "legacy"}},
 		Calls: []CallCount{{"apim", "200", 7}, {"is", "201", 1}}, Retries: 2,
 		Concurrency:  map[string]int{"apim": 8, "is": 8},
-		Certificates: []Certificate{{"backend", time.Now().Add(48 * time.Hour)}}}, nil)
+		Certificates: []Certificate{{"backend", time.Now().Add(48 * time.Hour)}},
+		Estate: &Estate{Counts: map[string]int{StateInSync: 4}, Unmanaged: 1,
+			Kinds:            []KindStatus{{Kind: "Application", Objects: []ObjectStatus{{Name: "web", State: StateInSync, Action: "create", Corrected: true}}}},
+			UnmanagedObjects: []UnmanagedObject{{Kind: "Application", Name: "legacy", Reason: "not created by wso2sync"}}}}, nil)
 	d, base := startDaemon(t, Options{Source: staticSource{t.TempDir()}, Pass: rec.pass, Version: "test",
 		Scheduler: SchedulerOptions{Interval: time.Hour, BackoffBase: 20 * time.Millisecond, BackoffMax: 40 * time.Millisecond}})
 	if code, _ := get(t, base+"/healthz"); code != http.StatusOK {

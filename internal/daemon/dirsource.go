@@ -2,10 +2,15 @@ package daemon
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +76,47 @@ func (s *DirSource) Sync(context.Context) (string, Revision, error) {
 	}
 	r := s.Describe()
 	r.Time = s.opts.Now().UTC()
+	r.Digest, r.Files = s.digest()
 	return s.dir, r, nil
+}
+
+// digest identifies what the folder holds, so the history can tell one
+// revision of a folder from another as it does commits: sha256 over the
+// relative names and contents of its files, leaving out what the watch
+// ignores (hidden files, the state directory, editors' temporary files)
+// and the pass's own outputs. Folders included from outside (../base) are
+// not covered.
+func (s *DirSource) digest() (string, int) {
+	h := sha256.New()
+	n := 0
+	_ = filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if p != s.dir && (ignored(p) || s.isOutput(p)) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		rel, _ := filepath.Rel(s.dir, p)
+		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
+		if _, err := io.Copy(h, f); err != nil {
+			return nil
+		}
+		h.Write([]byte{0})
+		n++
+		return nil
+	})
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:12], n
 }
 
 // WatchMore adds folders the manifests include (../base) to the watch.
@@ -155,7 +200,7 @@ func (s *DirSource) Watch(ctx context.Context, changed func(reason string)) erro
 	var (
 		debounce <-chan time.Time
 		timer    *time.Timer
-		first    string
+		changes  []string // paths of the burst, first seen first
 	)
 	for {
 		select {
@@ -184,8 +229,8 @@ func (s *DirSource) Watch(ctx context.Context, changed func(reason string)) erro
 				}
 			}
 			s.opts.Log.Debug("manifest change", "path", ev.Name, "op", ev.Op.String())
-			if first == "" {
-				first = ev.Name
+			if !slices.Contains(changes, ev.Name) {
+				changes = append(changes, ev.Name)
 			}
 			if timer == nil {
 				timer = time.NewTimer(s.opts.Debounce)
@@ -201,14 +246,39 @@ func (s *DirSource) Watch(ctx context.Context, changed func(reason string)) erro
 			debounce = timer.C
 		case <-debounce:
 			debounce = nil
-			rel, err := filepath.Rel(s.dir, first)
-			if err != nil {
-				rel = first
+			// Checked again: a pass may have named its outputs after
+			// their first events arrived.
+			var names []string
+			for _, p := range changes {
+				if s.isOutput(p) {
+					continue
+				}
+				rel, err := filepath.Rel(s.dir, p)
+				if err != nil {
+					rel = p
+				}
+				names = append(names, filepath.ToSlash(rel))
 			}
-			first = ""
-			changed("change: " + filepath.ToSlash(rel))
+			changes = changes[:0]
+			if len(names) == 0 {
+				continue
+			}
+			changed(ChangeReason(names))
 		}
 	}
+}
+
+// maxChangeNames is how many changed files a pass's reason names.
+const maxChangeNames = 5
+
+// ChangeReason is the reason of a pass for changed files:
+// "change: a.yaml, b.yaml (+3 more)".
+func ChangeReason(names []string) string {
+	r := "change: "
+	if len(names) <= maxChangeNames {
+		return r + strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s%s (+%d more)", r, strings.Join(names[:maxChangeNames], ", "), len(names)-maxChangeNames)
 }
 
 // addTree watches dir and every folder below it, skipping the state

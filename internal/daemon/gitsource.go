@@ -261,8 +261,10 @@ func (s *GitSource) revision() Revision {
 	r.Commit = s.head.String()
 	if c, err := s.repo.CommitObject(s.head); err == nil {
 		r.Message, _, _ = strings.Cut(strings.TrimSpace(c.Message), "\n")
+		r.Author = c.Author.Name
 		r.Time = c.Committer.When.UTC()
 	}
+	r.CommitURL = commitURL(r.URL, r.Commit)
 	return r
 }
 

@@ -22,11 +22,23 @@ type Revision struct {
 	Commit string `json:"commit,omitempty"`
 	// Message is the first line of the commit message (git only).
 	Message string `json:"message,omitempty"`
+	// Author is the commit's author (git only).
+	Author string `json:"author,omitempty"`
+	// CommitURL is the commit's page on the forge, for remotes on a
+	// known host (git only; see forge.go).
+	CommitURL string `json:"commitURL,omitempty"`
+	// Digest identifies a directory's content: "sha256:" and 12 hex
+	// digits over the names and contents of its files (dir only); it
+	// changes when a manifest does.
+	Digest string `json:"digest,omitempty"`
+	// Files is the number of files the digest covers (dir only).
+	Files int `json:"files,omitempty"`
 	// Time is the commit time (git) or when the directory was read.
 	Time time.Time `json:"time"`
 }
 
-// Short is the revision for people: the short commit or the directory.
+// Short is the revision for people: the short commit, the directory's
+// digest, or the directory.
 func (r Revision) Short() string {
 	if r.Commit != "" {
 		c := r.Commit
@@ -34,6 +46,9 @@ func (r Revision) Short() string {
 			c = c[:12]
 		}
 		return c
+	}
+	if r.Digest != "" {
+		return r.Digest
 	}
 	return r.URL
 }
@@ -57,6 +72,10 @@ type PassRequest struct {
 	Mode string
 	// Log carries the pass ID.
 	Log *slog.Logger
+	// Writes, if set, is told the files and folders the pass is about to
+	// write beside the manifests (PassResult.OutputDirs), before it
+	// writes them: a directory source ignores their changes from then on.
+	Writes func(paths []string)
 }
 
 // PassFunc runs one pass. It returns what it saw even when it fails; an
@@ -117,6 +136,12 @@ type PassResult struct {
 	Concurrency map[string]int `json:"concurrency,omitempty"`
 	// Certificates are the certificates' expiries.
 	Certificates []Certificate `json:"certificates,omitempty"`
+	// FailedSteps is the number of changes whose apply failed.
+	FailedSteps int `json:"failedSteps,omitempty"`
+	// Estate is every managed object with its state, as this pass saw it
+	// (nil when the pass did not get as far as a plan). /status shows the
+	// last one as Status.Estate.
+	Estate *Estate `json:"-"`
 	// Errors are the pass's problems (manifest diagnostics, failed steps).
 	Errors []string `json:"errors,omitempty"`
 	// Warnings are the plan's warnings.

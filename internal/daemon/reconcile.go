@@ -71,8 +71,11 @@ func Reconcile(o ReconcileOptions) PassFunc {
 			}})
 		if p != nil && p.State != nil {
 			res.WatchDirs = outside(req.Dir, p.State.Files)
-			if s := p.Secrets().Sealer; s != nil && s.Store != nil {
-				res.OutputDirs = []string{s.Store.Dir}
+			res.OutputDirs = p.Outputs()
+			// Before any write: the source must know the pass's own
+			// outputs when their change events arrive.
+			if req.Writes != nil {
+				req.Writes(res.OutputDirs)
 			}
 		}
 		var le *reconcile.LoadError
@@ -120,6 +123,7 @@ func Reconcile(o ReconcileOptions) PassFunc {
 				return res, err
 			}
 			summarise(&res, plan)
+			res.Estate = buildEstate(estateInput{plan: plan, pending: p.AwaitingApproval(), baseDir: req.Dir, mode: mode})
 			return res, nil
 		}
 		er, err := p.Enforce(ctx, reconcile.EnforceOptions{StateDir: stateDir, Command: "run", Concurrency: o.Concurrency,
@@ -133,6 +137,11 @@ func Reconcile(o ReconcileOptions) PassFunc {
 			}})
 		if er.Plan != nil {
 			summarise(&res, er.Plan)
+			in := estateInput{plan: er.Plan, result: er.Result, pending: p.AwaitingApproval(), baseDir: req.Dir, mode: mode}
+			if se := (*reconcile.StageError)(nil); errors.As(err, &se) && se.Stage == reconcile.StageDeletes {
+				in.deletesBlocked = err.Error()
+			}
+			res.Estate = buildEstate(in)
 		}
 		if err != nil {
 			return res, err
@@ -149,6 +158,7 @@ func Reconcile(o ReconcileOptions) PassFunc {
 			}
 			res.Applied[k][string(s.Action)]++
 		}
+		res.FailedSteps = len(r.Failed)
 		for _, s := range r.Failed {
 			res.Errors = append(res.Errors, fmt.Sprintf("%s: %s failed: %s", s.Ref, s.Action, s.Message))
 		}

@@ -6,11 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -48,7 +46,10 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, d.Status())
 	})
+	mux.HandleFunc("GET /events", d.handleEvents)
 	mux.HandleFunc("GET /{$}", d.handlePage)
+	mux.HandleFunc("GET /page.css", pageAsset("page.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /page.js", pageAsset("page.js", "text/javascript; charset=utf-8"))
 	return mux
 }
 
@@ -143,72 +144,4 @@ func (s *GitSource) MatchesRef(ref string) bool {
 	}
 	r := s.opts.Ref
 	return ref == r || ref == "refs/heads/"+r || ref == "refs/tags/"+r || hexRef.MatchString(r)
-}
-
-var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"ago": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return time.Since(t).Round(time.Second).String() + " ago"
-	},
-	"in": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return "in " + time.Until(t).Round(time.Second).String()
-	},
-	"short": func(s string) string {
-		if len(s) > 12 {
-			return s[:12]
-		}
-		return s
-	},
-}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="15">
-<title>wso2sync</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:60em;color:#222}
-h1{font-size:1.3em} table{border-collapse:collapse;margin:.5em 0 1.5em}
-td,th{padding:.2em .8em;text-align:left;border-bottom:1px solid #ddd}
-.success{color:#176f2c}.failure,.timeout{color:#b3261e}.invalid{color:#9a6700}
-code{background:#f4f4f4;padding:0 .3em}
-</style></head><body>
-<h1>wso2sync {{.Version}}</h1>
-<table>
-<tr><th>Ready</th><td>{{if .Ready}}<span class="success">yes</span>{{else}}<span class="failure">no</span>{{end}} — {{.ReadyReason}}</td></tr>
-<tr><th>Mode</th><td>{{or .Mode "from the environment"}}</td></tr>
-<tr><th>Source</th><td>{{.Source.Source}} <code>{{.Source.URL}}</code>{{with .Source.Ref}} ref <code>{{.}}</code>{{end}}{{with .Source.Path}} path <code>{{.}}</code>{{end}}</td></tr>
-<tr><th>Revision</th><td>{{with .Source.Commit}}<code>{{short .}}</code> {{$.Source.Message}}{{else}}—{{end}}</td></tr>
-<tr><th>Running</th><td>{{with .Running}}pass {{.ID}} ({{.Reason}}) since {{ago .Start}}{{else}}no{{end}}</td></tr>
-<tr><th>Next pass</th><td>{{in .NextPass}} (interval {{.Interval}})</td></tr>
-<tr><th>Failures in a row</th><td>{{.ConsecutiveFailures}}</td></tr>
-<tr><th>Last success</th><td>{{with .LastSuccess}}{{ago .Start}} (pass {{.ID}}){{else}}never{{end}}</td></tr>
-</table>
-{{with .LastPass}}
-<h2>Last pass {{.ID}}: <span class="{{.Result}}">{{.Result}}</span></h2>
-<table>
-<tr><th>When</th><td>{{ago .Start}}, took {{.Duration}} ({{.Reason}})</td></tr>
-<tr><th>Plan</th><td>{{.Plan.Create}} to create, {{.Plan.Update}} to update, {{.Plan.Replace}} to replace, {{.Plan.Delete}} to delete, {{.Plan.NoOp}} unchanged</td></tr>
-{{with .Applied}}<tr><th>Applied</th><td>{{range $k, $m := .}}{{range $a, $n := $m}}{{$k}} {{$a}} ×{{$n}}<br>{{end}}{{end}}</td></tr>{{end}}
-{{with .Drift}}<tr><th>Drift</th><td>{{range $k, $n := .}}{{$k}}: {{$n}}<br>{{end}}</td></tr>{{end}}
-{{with .Error}}<tr><th>Error</th><td class="failure">{{.}}</td></tr>{{end}}
-</table>
-{{with .Errors}}<h3>Errors</h3><ul>{{range .}}<li><code>{{.}}</code></li>{{end}}</ul>{{end}}
-{{with .Warnings}}<h3>Warnings</h3><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
-{{with .Unmanaged}}<h3>Unmanaged objects</h3><ul>{{range .}}<li>{{.Kind}} <code>{{.Name}}</code></li>{{end}}</ul>{{end}}
-{{end}}
-<h2>History</h2>
-<table><tr><th>Pass</th><th>Started</th><th>Reason</th><th>Result</th><th>Commit</th><th>Changes</th><th>Applied</th><th>Took</th></tr>
-{{range .History}}<tr><td>{{.ID}}</td><td>{{ago .Start}}</td><td>{{.Reason}}</td><td class="{{.Result}}">{{.Result}}</td><td><code>{{short .Commit}}</code></td><td>{{.Changes}}</td><td>{{.Applied}}</td><td>{{.Duration}}</td></tr>
-{{end}}</table>
-<p><a href="/status">/status</a> · <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a></p>
-</body></html>
-`))
-
-func (d *Daemon) handlePage(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := page.Execute(w, d.Status()); err != nil {
-		d.log.Warn("status page", "err", err)
-	}
 }

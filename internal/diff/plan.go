@@ -114,6 +114,19 @@ func (p *Plan) HasChanges() bool {
 	return slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Action != NoOp })
 }
 
+// InSync lists the objects the plan leaves as they are (its NoOp
+// changes), in plan order: the daemon's status reports them as in sync
+// beside the ones that drifted.
+func (p *Plan) InSync() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Action == NoOp {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Options are the inputs of Compute beyond the two states.
 type Options struct {
 	// Prune is the environment's prune policy: "owned" deletes undeclared

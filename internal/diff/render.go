@@ -46,6 +46,17 @@ func (o RenderOptions) where(p spec.Position) string {
 	return fmt.Sprintf("%s:%d", file, p.Line)
 }
 
+// Where renders a position as file:line, relative to BaseDir ("" for
+// none): how every view names the manifest behind a change.
+func (o RenderOptions) Where(p spec.Position) string { return o.where(p) }
+
+// Printable is a field's before and after values as the text view prints
+// them, secrets only as their redacted form: other views of the plan (the
+// daemon's status page, `wso2sync status`) show exactly this.
+func (f FieldDiff) Printable() (before, after string) {
+	return formatValue(fieldSafe(f.Path, f.Before, f.Sensitive)), formatValue(fieldSafe(f.Path, f.After, f.Sensitive))
+}
+
 // marker is the Terraform-style prefix of an action.
 func marker(a Action) string {
 	switch a {
