@@ -290,10 +290,12 @@ func (d *Daemon) finish(ps *PassStatus, log *slog.Logger) {
 	defer d.mu.Unlock()
 	d.running = nil
 	d.last = ps
-	if e := ps.Estate; e != nil {
+	if ps.Estate != nil {
+		// A copy: Status hands it out without the lock from now on.
+		e := *ps.Estate
 		e.Pass, e.Time = ps.ID, ps.End
-		linkSources(e, ps.Revision)
-		d.estate = e
+		linkSources(&e, ps.Revision)
+		d.estate = &e
 	}
 	if ps.Result == ResultSuccess {
 		d.lastSuccess = ps

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -244,8 +245,10 @@ func linkSources(e *Estate, rev Revision) {
 	if rev.Source != "git" || rev.Commit == "" {
 		return
 	}
+	e.Kinds = slices.Clone(e.Kinds)
 	for i := range e.Kinds {
-		objs := e.Kinds[i].Objects
+		objs := slices.Clone(e.Kinds[i].Objects)
+		e.Kinds[i].Objects = objs
 		for j := range objs {
 			file, line := splitSource(objs[j].Source)
 			if file == "" {
