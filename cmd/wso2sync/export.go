@@ -51,7 +51,7 @@ tiers, DefaultApplication, the admin user, system roles) are left out unless
 				return err
 			}
 			ctx := cmd.Context()
-			st, ds := spec.Load(ctx, g.envDir, spec.LoadOptions{APIMURL: g.apimURL, ISURL: g.isURL})
+			st, ds := spec.Load(ctx, g.envDir, g.loadOptions())
 			if st == nil || st.Environment == nil {
 				for _, d := range ds {
 					fmt.Fprintln(g.stderr, d)

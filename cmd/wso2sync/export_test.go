@@ -99,7 +99,7 @@ func TestExportSeals(t *testing.T) {
 			t.Errorf("%s differs between two exports", name)
 		}
 	}
-	if out, errs, code := runCLI(t, "validate", "--env", sealedOut); code != 0 {
+	if out, errs, code := runCLI(t, "validate", "--env", sealedOut, "--allow-dir", c.dir); code != 0 {
 		t.Errorf("validate the export: %d\n%s\n%s", code, out, errs)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +24,9 @@ import (
 // TestMain lets testscript run this binary as the "wso2sync" command, so
 // the scripts exercise the real main.
 func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		os.Exit(Main())
+	}
 	testscript.Main(m, map[string]func(){
 		"wso2sync": func() { os.Exit(Main()) },
 	})
@@ -67,6 +72,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"gencert": cmdGencert,
 			"cpdir":   cmdCpdir,
 			"waitsim": cmdWaitsim,
+			"bigfile": cmdBigfile,
 		},
 	}
 }
@@ -163,4 +169,20 @@ func cmdWaitsim(ts *testscript.TestScript, neg bool, args []string) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// cmdBigfile writes a file of N bytes 'x', between an optional prefix and
+// suffix (\n in them is a newline):
+//
+//	bigfile FILE N [PREFIX [SUFFIX]]
+func cmdBigfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || len(args) > 4 {
+		ts.Fatalf("usage: bigfile FILE N [PREFIX [SUFFIX]]")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	args = append(args, "", "")
+	nl := func(s string) []byte { return []byte(strings.ReplaceAll(s, `\n`, "\n")) }
+	data := append(append(nl(args[2]), bytes.Repeat([]byte("x"), n)...), nl(args[3])...)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o600))
 }

@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wso2sync/wso2sync/internal/logging"
+	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
 // Exit codes. `plan` will add 2 for "changes present", as
@@ -27,6 +30,8 @@ const (
 	envAPIMURL   = "WSO2SYNC_APIM_URL"
 	envISURL     = "WSO2SYNC_IS_URL"
 	envTrustRoot = "WSO2SYNC_TRUST_ROOT"
+	envRoot      = "WSO2SYNC_ROOT"
+	envAllowDirs = "WSO2SYNC_ALLOW_DIRS"
 )
 
 // globals are the flags every command shares.
@@ -35,6 +40,8 @@ type globals struct {
 	apimURL   string
 	isURL     string
 	trustRoot string
+	root      string   // --root: the folder manifests may name files in
+	allowDirs []string // --allow-dir: further folders (e.g. /run/secrets)
 	output    string
 	logFormat string
 	logLevel  string
@@ -45,11 +52,48 @@ type globals struct {
 
 // Main runs the CLI and returns the process exit code. It is main's body and
 // the entry point testscript runs as the "wso2sync" command.
+//
+// SIGINT or SIGTERM cancels the command's context; every command stops on
+// it within interruptGrace even when blocked somewhere that does not
+// honour the context (a read of a slow device, a DNS lookup): after the
+// grace it exits anyway, 130 (SIGINT) or 143 (SIGTERM) as a shell would.
+// Writes are journalled before and after they happen (internal/apply), so
+// the next run reports and converges what an interrupted apply left. A
+// second signal exits at once.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, os.Args[1:], os.Stdout, os.Stderr) }()
+	var sig os.Signal
+	select {
+	case code := <-done:
+		return code
+	case sig = <-sigs:
+	}
+	cancel()
+	code := 130
+	if sig == syscall.SIGTERM {
+		code = 143
+	}
+	select {
+	case c := <-done:
+		if c == exitOK {
+			return c // the command finished what it was doing (run shuts down cleanly)
+		}
+		return code
+	case <-sigs:
+	case <-time.After(interruptGrace):
+	}
+	fmt.Fprintf(os.Stderr, "wso2sync: error: interrupted (%s); stopped without waiting for the command to finish\n", sig)
+	return code
 }
+
+// interruptGrace is how long a command may take to stop after SIGINT or
+// SIGTERM (the issue's bound is 5 s, from the signal to the exit).
+const interruptGrace = 3 * time.Second
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g := &globals{stdout: stdout, stderr: stderr}
@@ -104,6 +148,8 @@ manifests, validated against a CUE schema, planned, and applied in order.`,
 	f.StringVar(&g.apimURL, "apim-url", "", "APIM base URL, overriding the environment file (env "+envAPIMURL+")")
 	f.StringVar(&g.isURL, "is-url", "", "IS base URL, overriding the environment file (env "+envISURL+")")
 	f.StringVar(&g.trustRoot, "trust-root", "", "write truststores under DIR instead (DIR/<absolute path>) and skip restart actions (copies, e.g. against wso2sync sim) (env "+envTrustRoot+")")
+	f.StringVar(&g.root, "root", "", "folder every file a manifest names must be inside (default: the git repository holding the environment, else the environment folder's parent) (env "+envRoot+")")
+	f.StringArrayVar(&g.allowDirs, "allow-dir", nil, "also allow manifests to name files in DIR, outside the root, e.g. /run/secrets (repeatable; env "+envAllowDirs+", "+string(os.PathListSeparator)+"-separated)")
 	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&g.logFormat, "log-format", logging.FormatAuto, "log format: auto (colour on a terminal, else JSON), text or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -131,8 +177,21 @@ func (g *globals) setup() error {
 	if g.isURL == "" {
 		g.isURL = os.Getenv(envISURL)
 	}
+	if g.root == "" {
+		g.root = os.Getenv(envRoot)
+	}
+	if len(g.allowDirs) == 0 {
+		if v := os.Getenv(envAllowDirs); v != "" {
+			g.allowDirs = filepath.SplitList(v)
+		}
+	}
 	if g.trustRoot == "" {
 		g.trustRoot = os.Getenv(envTrustRoot)
 	}
 	return nil
+}
+
+// loadOptions are the spec.LoadOptions the global flags set.
+func (g *globals) loadOptions() spec.LoadOptions {
+	return spec.LoadOptions{APIMURL: g.apimURL, ISURL: g.isURL, Root: g.root, AllowDirs: g.allowDirs}
 }

@@ -174,7 +174,7 @@ func runDaemon(ctx context.Context, g *globals, f runFlags) error {
 	v := buildVersion().Version
 	d, err := daemon.New(daemon.Options{
 		Source: src, Mode: f.mode, Listen: f.listen, WebhookSecret: []byte(secret),
-		Pass: daemon.Reconcile(daemon.ReconcileOptions{APIMURL: g.apimURL, ISURL: g.isURL,
+		Pass: daemon.Reconcile(daemon.ReconcileOptions{APIMURL: g.apimURL, ISURL: g.isURL, AllowDirs: g.allowDirs,
 			Concurrency: f.concurrency, UserAgent: "wso2sync/" + v,
 			SealRecipients: f.seal.runRecipients(), Identity: f.seal.identity,
 			Trust: reconcile.TrustOptions{Root: g.trustRoot}}),

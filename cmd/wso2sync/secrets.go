@@ -56,7 +56,7 @@ func secretsError(err error) error {
 // loadSealer loads the environment (manifests only; no server) and its
 // sealer.
 func loadSealer(cmd *cobra.Command, g *globals, f *sealFlags) (*spec.State, *secrets.Sealer, error) {
-	st, ds := spec.Load(cmd.Context(), g.envDir, spec.LoadOptions{APIMURL: g.apimURL, ISURL: g.isURL})
+	st, ds := spec.Load(cmd.Context(), g.envDir, g.loadOptions())
 	if st == nil || st.Environment == nil || ds.HasErrors() {
 		for _, d := range ds.Errors() {
 			fmt.Fprintln(g.stderr, d)
@@ -302,7 +302,7 @@ func yamlToMap(b []byte, m *map[string]any) error { return yaml.Unmarshal(b, m) 
 // (reconcile.Options.ReadAhead) starts the live read during the load when
 // it only plans.
 func loadPass(ctx context.Context, g *globals, f *sealFlags, rotate []reconcile.RotateRequest, readAhead func(*spec.Environment) bool) (*reconcile.Pass, error) {
-	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: g.envDir, APIMURL: g.apimURL, ISURL: g.isURL,
+	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: g.envDir, APIMURL: g.apimURL, ISURL: g.isURL, Root: g.root, AllowDirs: g.allowDirs,
 		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version,
 		Trust:     reconcile.TrustOptions{Root: g.trustRoot},
 		Secrets:   reconcile.SecretOptions{Recipients: f.runRecipients(), Identity: f.identity, Rotate: rotate},

@@ -23,7 +23,7 @@ Exit status: 0 when valid (warnings allowed), 1 when there are errors.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			start := time.Now()
-			st, ds := spec.Load(cmd.Context(), g.envDir, spec.LoadOptions{APIMURL: g.apimURL, ISURL: g.isURL})
+			st, ds := spec.Load(cmd.Context(), g.envDir, g.loadOptions())
 			rep := newValidateReport(g.envDir, st, ds)
 			g.log.Debug("validated", "env", g.envDir, "files", rep.Summary.Files, "objects", rep.Summary.Objects,
 				"errors", rep.Summary.Errors, "warnings", rep.Summary.Warnings, "duration", time.Since(start))

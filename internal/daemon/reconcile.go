@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -24,6 +23,10 @@ import (
 type ReconcileOptions struct {
 	// APIMURL and ISURL override the environment's URLs.
 	APIMURL, ISURL string
+	// AllowDirs are folders outside the source's root that manifests may
+	// name files in (--allow-dir); the root is the checkout (git) or the
+	// repository holding the folder (dir).
+	AllowDirs []string
 	// Providers is the base of the providers' options (transport tuning,
 	// Resolve, OnSecret); Counter and Logger are set per pass.
 	Providers providers.Options
@@ -62,7 +65,7 @@ func Reconcile(o ReconcileOptions) PassFunc {
 		po.Counter = counter
 		po.Observer = calls
 		po.Logger = log
-		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL,
+		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL, AllowDirs: o.AllowDirs,
 			Providers: po, Logger: log, UserAgent: o.UserAgent, Trust: o.Trust,
 			Secrets: reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity},
 			// A pass that only plans can read while the rest validates.
@@ -203,7 +206,7 @@ func certificates(st *spec.State) []Certificate {
 	for _, c := range st.Certificates {
 		data := []byte(c.Spec.Source.PEM)
 		if f := c.Spec.Source.File; f != "" {
-			b, err := os.ReadFile(c.ResolvePath("spec.source.file", f))
+			b, err := spec.ReadRegular(f, c.ResolvePath("spec.source.file", f), spec.MaxPEMFile)
 			if err != nil {
 				continue
 			}

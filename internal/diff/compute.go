@@ -3,7 +3,6 @@ package diff
 import (
 	"cmp"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -33,7 +32,9 @@ func (c *normCtx) readFile(path string) ([]byte, error) {
 	if c.opts.ReadFile != nil {
 		return c.opts.ReadFile(path)
 	}
-	return os.ReadFile(path)
+	// Validation checked the file (inside the root, regular, bounded);
+	// read it the same bounded, non-blocking way in case it changed.
+	return spec.ReadRegular(path, path, spec.MaxPEMFile)
 }
 
 // views normalises every object of a state, by kind.

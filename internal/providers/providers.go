@@ -106,7 +106,13 @@ func Open(ctx context.Context, env *spec.Environment, opts Options) (*Providers,
 	es := &env.Spec
 	tlsOpts := transport.TLSOptions{InsecureSkipVerify: es.TLS.InsecureSkipVerify}
 	if ca := es.TLS.CABundle; ca != "" {
-		tlsOpts.CAFile = env.ResolvePath("spec.tls.caBundle", ca)
+		// Read here, bounded and never from a device or FIFO, rather
+		// than by the transport from a path.
+		pem, err := spec.ReadRegular(ca, env.ResolvePath("spec.tls.caBundle", ca), spec.MaxPEMFile)
+		if err != nil {
+			return nil, fmt.Errorf("spec.tls.caBundle: %w", err)
+		}
+		tlsOpts.CAPEM = pem
 	}
 	newClient := func(server, url string) (*transport.Client, error) {
 		c, err := transport.NewClient(transport.Options{

@@ -17,7 +17,13 @@ type Resolver func(ctx context.Context, ref spec.SecretRef) (string, error)
 // inputs opened with $WSO2SYNC_AGE_IDENTITY). Use FromSecrets to pass
 // other options (--identity).
 func NewResolver(baseDir string) Resolver {
-	return FromSecrets(secrets.NewResolver(secrets.ResolverOptions{BaseDir: baseDir}))
+	// Confined to the repository holding the folder (spec.FileRules); a
+	// folder that cannot be resolved reads nothing beyond itself.
+	rules, err := spec.NewFileRules(baseDir, "", nil)
+	if err != nil {
+		rules = spec.FileRules{Root: baseDir}
+	}
+	return FromSecrets(secrets.NewResolver(secrets.ResolverOptions{BaseDir: baseDir, Files: rules}))
 }
 
 // FromSecrets adapts a secrets.Resolver: its *secrets.RefError becomes a

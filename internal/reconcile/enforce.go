@@ -65,8 +65,13 @@ func (p *Pass) setUpSecrets(po *providers.Options) error {
 func (p *Pass) wireSecrets(po *providers.Options, env *spec.Environment) {
 	so := &p.Options.Secrets
 	if po.Resolve == nil {
+		rules, err := spec.NewFileRules(p.Options.EnvDir, p.Options.Root, p.Options.AllowDirs)
+		if err != nil {
+			// Load reported it; read nothing outside the environment.
+			rules = spec.FileRules{Root: filepath.Dir(env.Source.File)}
+		}
 		po.Resolve = providers.FromSecrets(secrets.NewResolver(secrets.ResolverOptions{
-			BaseDir: filepath.Dir(env.Source.File), IdentityFile: so.Identity}))
+			BaseDir: filepath.Dir(env.Source.File), IdentityFile: so.Identity, Files: rules}))
 	}
 	if so.Sealer == nil {
 		so.Sealer = &secrets.Sealer{}

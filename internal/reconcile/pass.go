@@ -22,6 +22,10 @@ type Options struct {
 	EnvDir string
 	// APIMURL and ISURL override the environment's URLs.
 	APIMURL, ISURL string
+	// Root and AllowDirs confine the files the manifests name
+	// (spec.LoadOptions).
+	Root      string
+	AllowDirs []string
 	// Providers is the base of the providers' options (transport tuning,
 	// counter, OnSecret); URLs, Logger and UserAgent are filled in.
 	Providers providers.Options
@@ -80,7 +84,7 @@ func Load(ctx context.Context, o Options) (*Pass, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	lo := spec.LoadOptions{APIMURL: o.APIMURL, ISURL: o.ISURL}
+	lo := spec.LoadOptions{APIMURL: o.APIMURL, ISURL: o.ISURL, Root: o.Root, AllowDirs: o.AllowDirs}
 	if o.ReadAhead != nil {
 		lo.OnEnvironment = func(env *spec.Environment) {
 			if o.ReadAhead(env) {

@@ -3,7 +3,6 @@ package secrets
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +22,10 @@ type ResolverOptions struct {
 	IdentityFile string
 	// LookupEnv reads variables (tests); default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Files confine {file:} and {sealed:} paths (the State's FileRules);
+	// the zero value confines nothing but still reads only regular files,
+	// with the bounds of spec.MaxSecretFile and spec.MaxSealedFile.
+	Files spec.FileRules
 }
 
 // RefError is a secret reference that could not be resolved. It names the
@@ -95,10 +98,10 @@ func NewResolver(o ResolverOptions) Resolver {
 			return v, nil
 		case ref.File != "":
 			p := abs(ref.File)
-			b, err := os.ReadFile(p)
+			b, err := o.Files.Read(ref.File, p, spec.MaxSecretFile)
 			if err != nil {
-				return "", &RefError{Ref: ref, Msg: fmt.Sprintf("cannot read %s: %v", p, unwrapPath(err)), Err: err,
-					Hint: "file paths of secret references are relative to the environment directory"}
+				return "", &RefError{Ref: ref, Msg: "file " + err.Error(), Err: err,
+					Hint: cmpOr(fileHint(err), "file paths of secret references are relative to the environment directory")}
 			}
 			return trimNewline(string(b)), nil
 		case ref.Sealed != "":
@@ -108,10 +111,10 @@ func NewResolver(o ResolverOptions) Resolver {
 			defer mu.Unlock()
 			pt, ok := cache[p]
 			if !ok {
-				b, err := os.ReadFile(p)
+				b, err := o.Files.Read(path, p, spec.MaxSealedFile)
 				if err != nil {
-					return "", &RefError{Ref: ref, Msg: fmt.Sprintf("cannot read %s: %v", p, unwrapPath(err)), Err: err,
-						Hint: "sealed paths are relative to the environment directory"}
+					return "", &RefError{Ref: ref, Msg: "sealed file " + err.Error(), Err: err,
+						Hint: cmpOr(fileHint(err), "sealed paths are relative to the environment directory")}
 				}
 				ids, err := identities()
 				if err != nil {
@@ -142,6 +145,15 @@ func NewResolver(o ResolverOptions) Resolver {
 		}
 		return "", &RefError{Ref: ref, Msg: "no secret reference set", Hint: "set {env: NAME}, {file: PATH} or {sealed: PATH}"}
 	}
+}
+
+// fileHint is the hint of a *spec.FileError ("" for other errors).
+func fileHint(err error) string {
+	var fe *spec.FileError
+	if errors.As(err, &fe) {
+		return fe.Hint
+	}
+	return ""
 }
 
 func trimNewline(s string) string {

@@ -267,8 +267,8 @@ func TestResolver(t *testing.T) {
 		}
 	}
 	for ref, msg := range map[spec.SecretRef]string{
-		{Env: "NOPE"}: "env:NOPE: environment variable NOPE is not set", {File: "nope"}: "file:nope: cannot read",
-		{Sealed: "nope.age"}: "sealed:nope.age: cannot read", {Sealed: "sealed/payments-web.PRODUCTION.age#bogus"}: "unknown field bogus",
+		{Env: "NOPE"}: "env:NOPE: environment variable NOPE is not set", {File: "nope"}: "file:nope: file \"nope\" does not exist",
+		{Sealed: "nope.age"}: "sealed:nope.age: sealed file \"nope.age\" does not exist", {Sealed: "sealed/payments-web.PRODUCTION.age#bogus"}: "unknown field bogus",
 	} {
 		_, err := res(ctx, ref)
 		var re *RefError

@@ -180,6 +180,45 @@ func (v *validator) explain(def cue.Value, doc *node, is *cueIssue) (string, str
 		return field + ": invalid value", ""
 	}
 	data := lookupNode(doc, is.path)
+	msg, hint := v.explainRaw(def, doc, is, data)
+	if s, ok := data.str(); ok {
+		msg = scrubValue(msg, s, inSecretRef(doc, is.path))
+	}
+	return msg, hint
+}
+
+// inSecretRef reports whether path names the value of a secret reference
+// ({env: …}, {file: …}, {sealed: …}): a value there is never shown, since
+// a secret pasted where a name belongs is a common slip.
+func inSecretRef(doc *node, path []string) bool {
+	if len(path) == 0 || !slices.Contains(secretKeys, path[len(path)-1]) {
+		return false
+	}
+	parent := lookupNode(doc, path[:len(path)-1])
+	return parent != nil && parent.kind == nodeMap && !slices.ContainsFunc(parent.keys, func(k string) bool {
+		return !slices.Contains(secretKeys, k)
+	})
+}
+
+// scrubValue replaces the quoted value s in a message: hidden entirely when
+// it may be a secret, cut (Truncate) when it is long.
+func scrubValue(msg, s string, hidden bool) string {
+	switch {
+	case hidden:
+		msg = strings.ReplaceAll(msg, strconv.Quote(s), Hidden(s))
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "…")
+		}
+	case len(s) > MaxQuoted:
+		msg = strings.ReplaceAll(msg, strconv.Quote(s), Truncate(s))
+		msg = strings.ReplaceAll(msg, s, Truncate(s))
+	}
+	return msg
+}
+
+// explainRaw is explain before the value is scrubbed from the message.
+func (v *validator) explainRaw(def cue.Value, doc *node, is *cueIssue, data *node) (string, string) {
+	field := pathOf(is.path)
 	first := is.msgs[0]
 	switch {
 	case strings.Contains(first, "field is required but not present"):

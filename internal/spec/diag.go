@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Severity orders diagnostics: errors fail a command, warnings do not.
@@ -96,9 +97,26 @@ func (ds Diagnostics) Sort() {
 type diagSink struct{ ds Diagnostics }
 
 func (s *diagSink) errAt(pos Position, field, msg, hint string) {
-	s.ds = append(s.ds, Diagnostic{Severity: SeverityError, Pos: pos, Field: field, Message: msg, Hint: hint})
+	s.ds = append(s.ds, Diagnostic{Severity: SeverityError, Pos: pos, Field: capText(field), Message: capText(msg), Hint: capText(hint)})
 }
 
 func (s *diagSink) warnAt(pos Position, field, msg, hint string) {
-	s.ds = append(s.ds, Diagnostic{Severity: SeverityWarning, Pos: pos, Field: field, Message: msg, Hint: hint})
+	s.ds = append(s.ds, Diagnostic{Severity: SeverityWarning, Pos: pos, Field: capText(field), Message: capText(msg), Hint: capText(hint)})
+}
+
+// maxMessage bounds a diagnostic's text. Messages quote values through
+// Truncate; this is the backstop for one that quotes a long key or path
+// the manifest's author chose (a 1 MB field name), so no diagnostic can
+// flood a terminal or a CI log.
+const maxMessage = 4 * MaxQuoted
+
+func capText(s string) string {
+	if len(s) <= maxMessage {
+		return s
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "… (" + groupThousands(maxMessage) + " of " + groupThousands(len(s)) + " bytes)"
 }

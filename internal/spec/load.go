@@ -43,6 +43,13 @@ type LoadOptions struct {
 	// objects are validated (the object is the State's: read it only). The
 	// Load can still fail afterwards.
 	OnEnvironment func(*Environment)
+	// Root is the folder every file a manifest names must be inside
+	// (--root); empty means the git repository holding the environment
+	// (see FileRules).
+	Root string
+	// AllowDirs are folders outside the root that manifests may name files
+	// in (--allow-dir), e.g. /run/secrets.
+	AllowDirs []string
 }
 
 // document is one YAML document of a manifest file.
@@ -70,6 +77,7 @@ type loader struct {
 	validator *validator // compiled schema; nil means compile one in build
 	fileRefs  []fileRef  // {file:}/{sealed:} references found by the structure check
 	parseFail bool
+	rules     FileRules // where named files may be
 }
 
 // Load reads the environment in dir (its wso2sync.yaml, the folders it
@@ -85,6 +93,16 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*State, Diagnostic
 	if fi, err := os.Stat(filepath.Join(dir, EnvironmentFile)); err != nil || fi.IsDir() {
 		sink.errAt(Position{}, "", fmt.Sprintf("no %s in %s: not an environment directory", EnvironmentFile, dir),
 			fmt.Sprintf("pass --env DIR for a directory holding %s (see examples/environments/dev)", EnvironmentFile))
+		return nil, sink.ds
+	}
+	rules, err := NewFileRules(dir, opts.Root, opts.AllowDirs)
+	if err != nil {
+		sink.errAt(Position{}, "", err.Error(), "pass --root and --allow-dir existing folders")
+		return nil, sink.ds
+	}
+	l.rules = rules
+	if _, err := rules.CheckDir(dir, dir); err != nil {
+		sink.errAt(Position{}, "", "environment "+err.Error(), "pass a --root that holds the environment folder")
 		return nil, sink.ds
 	}
 	l.loadDir(dir, nil, Position{})
@@ -142,8 +160,12 @@ func (l *loader) loadDir(dir string, stack []string, from Position) {
 				target = filepath.Join(filepath.Dir(d.pos.File), p)
 			}
 			if fi, err := os.Stat(target); err != nil || !fi.IsDir() {
-				l.sink.errAt(item.pos, "spec.include", fmt.Sprintf("include %q: no such directory (%s)", p, target),
+				l.sink.errAt(item.pos, "spec.include", fmt.Sprintf("include %s: no such directory (%s)", Truncate(p), target),
 					"include paths are relative to the file that names them")
+				continue
+			}
+			if _, err := l.rules.CheckDir(p, target); err != nil {
+				l.sink.errAt(item.pos, "spec.include", "include "+err.Error(), hintOfFile(err))
 				continue
 			}
 			l.loadDir(target, stack, item.pos)
@@ -166,7 +188,15 @@ func (l *loader) manifestFiles(dir string, from Position) []string {
 			continue
 		}
 		if ext := filepath.Ext(name); ext == ".yaml" || ext == ".yml" {
-			files = append(files, filepath.Join(dir, name))
+			p := filepath.Join(dir, name)
+			// Checked without opening: a FIFO named pipe.yaml must not
+			// block the load, and a symlink must not lead out of the root.
+			if _, err := l.rules.Check(p, p, maxFileSize); err != nil {
+				l.sink.errAt(Position{File: p}, "", "manifest file "+err.Error(), hintOfFile(err))
+				l.parseFail = true
+				continue
+			}
+			files = append(files, p)
 		}
 	}
 	slices.Sort(files)
@@ -327,25 +357,29 @@ func (l *loader) header(root *node) *document {
 // fields).
 func scalarText(n *node) string {
 	if n.kind == nodeScalar {
-		return strconv.Quote(fmt.Sprint(n.scalar))
+		return Truncate(fmt.Sprint(n.scalar))
 	}
 	return "(a " + n.kind.String() + ")"
 }
 
+// readBounded reads a manifest file: a regular file (opened without
+// blocking, so a FIFO cannot hang the load) of at most maxFileSize.
 func readBounded(file string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", file, unwrapPathError(err))
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %v", file, unwrapPathError(err))
-	}
-	if len(data) > maxFileSize {
+	data, err := ReadRegular(file, file, maxFileSize)
+	var fe *FileError
+	if errors.As(err, &fe) && strings.HasPrefix(fe.Rule, "is larger") {
 		return nil, fmt.Errorf("%s is larger than %d MiB; split it into several files", file, maxFileSize>>20)
 	}
-	return data, nil
+	return data, err
+}
+
+// hintOfFile is the hint of a *FileError ("" for other errors).
+func hintOfFile(err error) string {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return fe.Hint
+	}
+	return ""
 }
 
 // unwrapPathError drops the path from *fs.PathError, which messages already name.

@@ -81,6 +81,9 @@ func (c *converter) convert(n *yaml.Node, depth int) (*node, error) {
 		return nil, errTooLarge
 	}
 	pos := c.position(n)
+	if n.Style&yaml.TaggedStyle != 0 && !coreTags[n.ShortTag()] {
+		return nil, &posError{pos, fmt.Sprintf("YAML tag %s is not allowed: manifests use plain YAML (only the core tags %s)", quoteTag(n.Tag), coreTagList)}
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
@@ -168,6 +171,17 @@ func (c *converter) scalar(n *yaml.Node, pos Position) (*node, error) {
 	}
 	return out, nil
 }
+
+// coreTags are the YAML tags a manifest may write explicitly. Any other
+// (!!binary, !!set, !!timestamp, !!python/object:…, !custom) is refused:
+// manifests are data, and a tag another tool would turn into an object or
+// a byte string is a sign of a mistake or an attack.
+var coreTags = map[string]bool{"!!str": true, "!!int": true, "!!bool": true, "!!null": true, "!!float": true, "!!map": true, "!!seq": true}
+
+const coreTagList = "!!str, !!int, !!bool, !!null, !!float, !!map, !!seq"
+
+// quoteTag shows a tag in a message, cut if long (it is attacker-chosen).
+func quoteTag(t string) string { return Truncate(t) }
 
 // posError is an error at a position in a file.
 type posError struct {

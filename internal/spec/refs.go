@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -35,6 +34,7 @@ type refChecker struct {
 	declared map[Kind]map[string]Position
 	now      func() time.Time
 	expiry   time.Duration
+	rules    FileRules
 }
 
 func (r *refChecker) isDeclared(k Kind, name string) bool {
@@ -325,13 +325,21 @@ func (r *refChecker) truststore(t *Truststore) {
 	}
 }
 
-// files checks that {file:} and {sealed:} secret references exist. The
-// files are only stat'ed, never read: their content is a secret.
+// files checks that {file:} and {sealed:} secret references name regular
+// files of a bounded size inside the root. The files are only stat'ed,
+// never read: their content is a secret.
 func (r *refChecker) files(refs []fileRef) {
 	for _, f := range refs {
-		if !existsFile(resolveAt(f.pos, f.path)) {
-			r.sink.errAt(f.pos, f.field, fmt.Sprintf("%s: %s %q does not exist", f.field, f.form, f.path),
-				"paths are relative to the manifest file; create the file or fix the path")
+		max := int64(MaxSecretFile)
+		if f.form == "sealed" {
+			max = MaxSealedFile
+		}
+		written, _, _ := strings.Cut(f.path, "#")
+		if f.form != "sealed" {
+			written = f.path
+		}
+		if _, err := r.rules.Check(written, resolveAt(f.pos, written), max); err != nil {
+			r.sink.errAt(f.pos, f.field, fmt.Sprintf("%s: %s %s", f.field, f.form, err), hintOfFile(err))
 		}
 	}
 }
@@ -380,10 +388,9 @@ func (r *refChecker) local() {
 
 func (r *refChecker) pemFile(o *Object, field, p string, c pemCheck) {
 	path := o.ResolvePath(field, p)
-	data, err := os.ReadFile(path)
+	data, err := r.rules.Read(p, path, MaxPEMFile)
 	if err != nil {
-		r.sink.errAt(o.Pos(field), field, fmt.Sprintf("%s: cannot read %q: %v", field, p, unwrapPathError(err)),
-			"paths are relative to the manifest file")
+		r.sink.errAt(o.Pos(field), field, fmt.Sprintf("%s: file %v", field, err), cmpOr(hintOfFile(err), "paths are relative to the manifest file"))
 		return
 	}
 	r.pemText(o.Pos(field), field, string(data), c)
@@ -439,9 +446,4 @@ func resolveAt(pos Position, p string) string {
 		return p
 	}
 	return filepath.Join(filepath.Dir(pos.File), p)
-}
-
-func existsFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && !fi.IsDir()
 }

@@ -20,7 +20,10 @@ type State struct {
 	// Environment document itself is invalid).
 	Name string
 	// Files are the manifest files read, in load order.
-	Files              []string
+	Files []string
+	// FileRules confine the files the manifests name; every reader of such
+	// a file (secret inputs, certificates, the CA bundle) goes through it.
+	FileRules          FileRules
 	Environment        *Environment
 	KeyManagers        []*KeyManager
 	ThrottlingPolicies []*ThrottlingPolicy
@@ -139,7 +142,7 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 		}
 	}
 	// The environment directory's own layer is the last one loaded.
-	st := &State{Dir: dir, Files: l.files}
+	st := &State{Dir: dir, Files: l.files, FileRules: l.rules}
 	if env := objs[string(KindEnvironment)]; env == nil || env.layer != len(l.layers)-1 {
 		l.sink.errAt(Position{File: joinFile(dir, EnvironmentFile)}, "", fmt.Sprintf("%s has no Environment document", joinFile(dir, EnvironmentFile)),
 			"add a document with `kind: Environment` (see examples/environments/dev/wso2sync.yaml)")
@@ -173,7 +176,7 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 	l.layers = nil
 	l.validateAll(v, objs, order, st, opts.OnEnvironment)
 	st.sort()
-	r := &refChecker{st: st, sink: l.sink, declared: declared, now: opts.Now, expiry: opts.ExpiryWarning}
+	r := &refChecker{st: st, sink: l.sink, rules: l.rules, declared: declared, now: opts.Now, expiry: opts.ExpiryWarning}
 	if r.now == nil {
 		r.now = time.Now
 	}

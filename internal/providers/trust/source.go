@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"os"
 
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
@@ -27,7 +26,7 @@ func (s Sources) Source(ctx context.Context, o *spec.Object, field string, src s
 	case src.PEM != "":
 		data = []byte(src.PEM)
 	case src.File != "":
-		b, err := os.ReadFile(o.ResolvePath(field+".file", src.File))
+		b, err := spec.ReadRegular(src.File, o.ResolvePath(field+".file", src.File), spec.MaxPEMFile)
 		if err != nil {
 			return nil, fmt.Errorf("%s.file: %w", field, err)
 		}
