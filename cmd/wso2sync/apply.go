@@ -33,6 +33,9 @@ type applyFlags struct {
 	seal         sealFlags
 	// rotate lists keys to rotate in this run (wso2sync rotate).
 	rotate []reconcile.RotateRequest
+	// verify runs 'wso2sync verify' after an enforcing apply.
+	verify      bool
+	verifyFlags verifyFlags
 }
 
 func newApplyCmd(g *globals) *cobra.Command {
@@ -74,6 +77,8 @@ was refused.`,
 	fl.StringVar(&f.markdown, "markdown", "", "also write the Markdown view of the plan to this file")
 	f.seal.addRecipients(fl)
 	f.seal.addIdentity(fl)
+	fl.BoolVar(&f.verify, "verify", false, "after an enforcing apply, prove each credential works as 'wso2sync verify' does (exit 1 if a check fails)")
+	f.verifyFlags.add(fl)
 	return cmd
 }
 
@@ -143,17 +148,30 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 		}
 		return passError(g, err)
 	}
-	if res.Result == nil {
-		return nil // nothing to do
-	}
 	out := g.stdout
 	if g.output == "json" {
 		out = g.stderr
 	}
-	fmt.Fprintln(out)
-	fmt.Fprintf(out, "%s (%s, %s)\n", res.Result.Report(), callSummary(p), time.Since(start).Round(time.Millisecond))
-	fmt.Fprintln(out, sealSummary(p))
-	if code := res.Result.ExitCode(); code != 0 {
+	code := 0
+	if res.Result != nil {
+		fmt.Fprintln(out)
+		fmt.Fprintf(out, "%s (%s, %s)\n", res.Result.Report(), callSummary(p), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintln(out, sealSummary(p))
+		code = res.Result.ExitCode()
+	}
+	if f.verify && code == 0 {
+		// Verify what the apply left (or found already converged).
+		rep, err := runVerify(ctx, g, p, f.verifyFlags)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out)
+		if err := renderVerify(g, out, rep, f.format); err != nil {
+			return err
+		}
+		code = rep.ExitCode()
+	}
+	if code != 0 {
 		return &cliError{code: code, reported: true}
 	}
 	return nil

@@ -154,7 +154,7 @@ manifests, validated against a CUE schema, planned, and applied in order.`,
 	f.StringVar(&g.logFormat, "log-format", logging.FormatAuto, "log format: auto (colour on a terminal, else JSON), text or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 
-	root.AddCommand(newValidateCmd(g), newVersionCmd(g), newSimCmd(g), newExportCmd(g), newSecretsCmd(g), newPlanCmd(g), newApplyCmd(g), newRotateCmd(g), newRunCmd(g), newStatusCmd(g))
+	root.AddCommand(newValidateCmd(g), newVersionCmd(g), newSimCmd(g), newExportCmd(g), newSecretsCmd(g), newPlanCmd(g), newApplyCmd(g), newRotateCmd(g), newRunCmd(g), newStatusCmd(g), newVerifyCmd(g))
 	return root
 }
 

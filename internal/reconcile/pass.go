@@ -13,6 +13,7 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -65,6 +66,9 @@ type Pass struct {
 	// ahead is the read started by Load (Options.ReadAhead), until the
 	// first Compute takes it.
 	ahead *readAhead
+	// identities open sealed credentials (verify.go), loaded once.
+	identities    secrets.Identities
+	identitiesErr error
 }
 
 // LoadError is a manifest problem: Diagnostics says what.

@@ -115,6 +115,23 @@ type EnvironmentSpec struct {
 	Include []string `json:"include"`
 	// APIs is the catalogue of APIs subscriptions may refer to.
 	APIs []CatalogueAPI `json:"apis"`
+	// Gateway is the APIM gateway that `wso2sync verify` calls the
+	// catalogue's verify resources through (optional).
+	Gateway *Gateway `json:"gateway,omitempty"`
+	// Verify tunes `wso2sync verify` (and apply --verify, the daemon).
+	Verify VerifySettings `json:"verify"`
+}
+
+// Gateway is where API traffic goes (seed 000: https://localhost:8243).
+type Gateway struct {
+	URL string `json:"url"`
+}
+
+// VerifySettings tune the post-apply verification.
+type VerifySettings struct {
+	// Users also proves declared users whose password is a reference
+	// (a password-grant token each); off by default.
+	Users bool `json:"users"`
 }
 
 // Server is one WSO2 server (APIM or IS).
@@ -190,6 +207,16 @@ type CatalogueAPI struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Context string `json:"context,omitempty"`
+	// Verify is a harmless resource `wso2sync verify` calls through the
+	// gateway with each subscribed application's token.
+	Verify *VerifyResource `json:"verify,omitempty"`
+}
+
+// VerifyResource is one resource of an API: its path below the API's base
+// path and the method.
+type VerifyResource struct {
+	Path   string `json:"path"`
+	Method string `json:"method"`
 }
 
 // ----------------------------------------------------------------- KeyManager

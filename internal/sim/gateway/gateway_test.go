@@ -35,7 +35,7 @@ func newEstate(t *testing.T, subTier, appTier string) *estate {
 	e := &estate{s: s, clock: clock}
 	if _, err := s.APIM().AddKeyManager(apim.KeyManager{Name: "WSO2IS", Type: "WSO2-IS-7", Enabled: true,
 		Issuer: s.Issuer(), ConsumerKeyClaim: "azp", ScopesClaim: "scope", EnableSelfValidationJWT: true,
-		Certificates: &apim.KMCertificates{Type: "JWKS", Value: "https://wso2is:9443/oauth2/jwks"},
+		Certificates:        &apim.KMCertificates{Type: "JWKS", Value: "https://wso2is:9443/oauth2/jwks"},
 		AvailableGrantTypes: []string{"client_credentials"},
 		AdditionalProperties: map[string]any{"Username": "admin", "Password": "admin",
 			"api_resource_management_endpoint": "https://wso2is:9443/api/server/v1/api-resources",
@@ -78,7 +78,9 @@ func (e *estate) token(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ AccessToken string `json:"access_token"` }
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken == "" {
 		t.Fatalf("token: %s %v", resp.Status, err)
 	}
