@@ -43,7 +43,7 @@ func (r *run) subscription(ctx context.Context, gw string, s *spec.Subscription)
 	}
 	toks := r.tokens[s.Spec.Application]
 	if len(toks) == 0 {
-		return skip("application " + s.Spec.Application + " has no verified key to get a token with (see its ApplicationKey checks)")
+		return skip("application " + s.Spec.Application + " has no key that minted a token (see its ApplicationKey checks)")
 	}
 	tok := toks[0]
 	for _, t := range toks {
