@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -59,7 +60,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			// Each script gets its own free ports for a background
 			// `wso2sync sim`, so scripts (and parallel test runs on the
 			// same machine) never talk to each other's simulator.
-			for _, name := range []string{"APIM_ADDR", "IS_ADDR"} {
+			for _, name := range []string{"APIM_ADDR", "IS_ADDR", "GW_ADDR"} {
 				addr, err := freeAddr()
 				if err != nil {
 					return err
@@ -72,6 +73,7 @@ func scriptParams(t *testing.T, dir string) testscript.Params {
 			"gencert": cmdGencert,
 			"cpdir":   cmdCpdir,
 			"waitsim": cmdWaitsim,
+			"agekey":  cmdAgekey,
 			"bigfile": cmdBigfile,
 		},
 	}
@@ -141,6 +143,20 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// cmdAgekey writes a fresh age identity to FILE and sets $AGE_RECIPIENT
+// to its public key, so no private key is kept in the scripts:
+//
+//	agekey FILE
+func cmdAgekey(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: agekey FILE")
+	}
+	id, err := age.GenerateX25519Identity()
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(id.String()+"\n"), 0o600))
+	ts.Setenv("AGE_RECIPIENT", id.Recipient().String())
 }
 
 // cmdWaitsim waits until a background `wso2sync sim` answers on both
