@@ -132,6 +132,10 @@ type PassResult struct {
 	Calls []CallCount `json:"calls,omitempty"`
 	// Retries counts retried API calls.
 	Retries int64 `json:"retries,omitempty"`
+	// Validated counts the documents the pass validated with CUE, Reused
+	// those it took unchanged from the validation of an earlier pass.
+	Validated int `json:"validated,omitempty"`
+	Reused    int `json:"reused,omitempty"`
 	// Concurrency is each server's limiter concurrency at the end.
 	Concurrency map[string]int `json:"concurrency,omitempty"`
 	// Certificates are the certificates' expiries.

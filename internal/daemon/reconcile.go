@@ -43,6 +43,10 @@ type ReconcileOptions struct {
 	Identity string
 	// Trust tunes the truststore files (--trust-root).
 	Trust reconcile.TrustOptions
+	// ValidationCache carries validated documents from pass to pass, so a
+	// pass whose manifests did not change validates none of them again;
+	// nil: Reconcile makes one (spec.DefaultValidationCacheSize).
+	ValidationCache *spec.ValidationCache
 }
 
 // Reconcile returns the PassFunc over internal/reconcile, the same pass
@@ -54,6 +58,10 @@ type ReconcileOptions struct {
 // generated or rotated secret, with the journal and inventory in the
 // request's state directory.
 func Reconcile(o ReconcileOptions) PassFunc {
+	cache := o.ValidationCache
+	if cache == nil {
+		cache = spec.NewValidationCache(0)
+	}
 	return func(ctx context.Context, req PassRequest) (res PassResult, err error) {
 		log := req.Log
 		if log == nil {
@@ -67,11 +75,15 @@ func Reconcile(o ReconcileOptions) PassFunc {
 		po.Logger = log
 		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL, AllowDirs: o.AllowDirs,
 			Providers: po, Logger: log, UserAgent: o.UserAgent, Trust: o.Trust,
-			Secrets: reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity},
+			Secrets:         reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity},
+			ValidationCache: cache,
 			// A pass that only plans can read while the rest validates.
 			ReadAhead: func(env *spec.Environment) bool {
 				return cmpOr(req.Mode, string(env.Spec.Mode), string(spec.ModeDryRun)) != string(spec.ModeEnforce)
 			}})
+		if p != nil && p.LoadStats != nil {
+			res.Validated, res.Reused = p.LoadStats.Validated, p.LoadStats.Reused
+		}
 		if p != nil && p.State != nil {
 			res.WatchDirs = outside(req.Dir, p.State.Files)
 			res.OutputDirs = p.Outputs()

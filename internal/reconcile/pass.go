@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/providers"
@@ -43,6 +44,10 @@ type Options struct {
 	// Enforce discards it (it reads under its lock). Set it only when a
 	// Compute follows the Load.
 	ReadAhead func(*spec.Environment) bool
+	// ValidationCache, if set, carries validated documents from one Load
+	// to the next (the daemon's passes): unchanged documents are not
+	// validated again.
+	ValidationCache *spec.ValidationCache
 }
 
 // Pass is one load → read → plan of an environment.
@@ -53,6 +58,9 @@ type Pass struct {
 	Providers   *providers.Providers
 	Live        *providers.Live
 	Plan        *diff.Plan
+	// LoadStats say how many documents Load validated and how many it
+	// took from Options.ValidationCache.
+	LoadStats *spec.LoadStats
 
 	// ids holds the server ids of objects created during Apply, by kind and
 	// name, on top of Live.IDs.
@@ -69,6 +77,9 @@ type Pass struct {
 	// identities open sealed credentials (verify.go), loaded once.
 	identities    secrets.Identities
 	identitiesErr error
+	// sealed and sealNanos count the seals of this pass and their time
+	// (EnforceCosts).
+	sealed, sealNanos atomic.Int64
 }
 
 // LoadError is a manifest problem: Diagnostics says what.
@@ -88,7 +99,9 @@ func Load(ctx context.Context, o Options) (*Pass, error) {
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
-	lo := spec.LoadOptions{APIMURL: o.APIMURL, ISURL: o.ISURL, Root: o.Root, AllowDirs: o.AllowDirs}
+	p.LoadStats = &spec.LoadStats{}
+	lo := spec.LoadOptions{APIMURL: o.APIMURL, ISURL: o.ISURL, Root: o.Root, AllowDirs: o.AllowDirs,
+		Cache: o.ValidationCache, Stats: p.LoadStats}
 	if o.ReadAhead != nil {
 		lo.OnEnvironment = func(env *spec.Environment) {
 			if o.ReadAhead(env) {

@@ -50,6 +50,18 @@ type LoadOptions struct {
 	// AllowDirs are folders outside the root that manifests may name files
 	// in (--allow-dir), e.g. /run/secrets.
 	AllowDirs []string
+	// Cache, if set, holds documents validated by earlier Loads: a document
+	// whose merged content is unchanged is not validated again (the daemon
+	// keeps one across its passes). See ValidationCache.
+	Cache *ValidationCache
+	// Stats, if set, is filled with what the Load validated.
+	Stats *LoadStats
+}
+
+// LoadStats count a Load's documents by how they were validated.
+type LoadStats struct {
+	// Validated were checked by CUE; Reused came from LoadOptions.Cache.
+	Validated, Reused int
 }
 
 // document is one YAML document of a manifest file.

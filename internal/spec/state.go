@@ -174,7 +174,7 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 	// The merged trees are all that is left of the layers: drop them, so
 	// that each document's tree is garbage once it is validated.
 	l.layers = nil
-	l.validateAll(v, objs, order, st, opts.OnEnvironment)
+	l.validateAll(v, objs, order, st, opts)
 	st.sort()
 	r := &refChecker{st: st, sink: l.sink, rules: l.rules, declared: declared, now: opts.Now, expiry: opts.ExpiryWarning}
 	if r.now == nil {
@@ -202,11 +202,17 @@ func (l *loader) build(dir string, opts LoadOptions) *State {
 // cue.Context (not safe for concurrent use) and compiled schema; the
 // diagnostics and objects are collected per document and added in
 // document order, so the result does not depend on the scheduling.
-func (l *loader) validateAll(v *validator, objs map[string]*merged, order []string, st *State, onEnv func(*Environment)) {
+func (l *loader) validateAll(v *validator, objs map[string]*merged, order []string, st *State, opts LoadOptions) {
+	onEnv, cache := opts.OnEnvironment, opts.Cache
 	type result struct {
 		obj       Resource
 		positions map[string]Position
 		ds        diagSink
+		reused    bool
+	}
+	if cache != nil {
+		cache.beginLoad()
+		defer func() { cache.endLoad(l.ctx.Err() == nil) }()
 	}
 	res := make([]result, len(order))
 	sc := &structure{}
@@ -225,9 +231,23 @@ func (l *loader) validateAll(v *validator, objs map[string]*merged, order []stri
 		r := &res[i]
 		r.positions = map[string]Position{}
 		m.root.positions("", r.positions, v.paths)
+		var key docHash
+		cacheable := false
+		if cache != nil && !r.ds.ds.HasErrors() {
+			if key, cacheable = hashDoc(m.kind, m.root); cacheable {
+				if obj := cache.get(key); obj != nil {
+					r.obj, r.reused = obj, true
+					m.root = nil
+					return
+				}
+			}
+		}
 		obj := newDoc(m.kind)
 		if v.validate(m.kind, m.root, r.positions, m.source, obj, &r.ds) {
 			r.obj = obj
+			if cacheable && !r.ds.ds.HasErrors() {
+				cache.put(key, obj)
+			}
 		}
 		m.root = nil // not needed any more: free the tree while the others validate
 	}
@@ -284,8 +304,14 @@ func (l *loader) validateAll(v *validator, objs map[string]*merged, order []stri
 		}
 		wg.Wait()
 	}
+	var stats LoadStats
 	for i := range res {
 		r := &res[i]
+		if r.reused {
+			stats.Reused++
+		} else if r.obj != nil || r.ds.ds.HasErrors() {
+			stats.Validated++
+		}
 		l.sink.ds = append(l.sink.ds, r.ds.ds...)
 		if r.obj == nil {
 			continue
@@ -297,6 +323,9 @@ func (l *loader) validateAll(v *validator, objs map[string]*merged, order []stri
 		st.add(r.obj)
 	}
 	l.fileRefs = sc.fileRefs
+	if opts.Stats != nil {
+		*opts.Stats = stats
+	}
 }
 
 // validateChunk is how many documents a validation worker takes at a
