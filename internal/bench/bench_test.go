@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/wso2sync/wso2sync/internal/sim"
 )
@@ -52,8 +53,21 @@ func TestFloors(t *testing.T) {
 	if got := empty.Total(); got != 2+1+1+1+1+1+(1+4+4+8+250+2) {
 		t.Errorf("apply-empty floor = %d (%s)", got, empty)
 	}
-	if got := ChangeFloor(c, l, 3).Total(); got != noop.Total()+3 {
+	// 1% of 4 apps, 8 subscriptions and 250 users: 1 + 1 + 3 writes.
+	if got := ChangeFloor(c, l).Total(); got != noop.Total()+5 {
 		t.Errorf("change floor = %d", got)
+	}
+	// Floor time: the busier server's calls over the cap plus the
+	// sequential calls. APIM: noop minus users and roles = 13 calls; IS 4.
+	if got, want := FloorTime(noop, 0, 20*time.Millisecond, 4), 13*20*time.Millisecond/4+3*20*time.Millisecond; got != want {
+		t.Errorf("floor time = %s, want %s", got, want)
+	}
+	if noop.Server(ServerAPIM)+noop.Server(ServerIS) != noop.Total() {
+		t.Errorf("floor terms without a server: %+v", noop)
+	}
+	// apply-empty: IS writes 252 + 2 reads dominate: 254/4 calls + (3+2) sequential.
+	if got, want := FloorTime(empty, 2, 20*time.Millisecond, 4), 254*20*time.Millisecond/4+5*20*time.Millisecond; got != want {
+		t.Errorf("apply-empty floor time = %s, want %s", got, want)
 	}
 	est, err := sim.DescribeEstate(sim.EstateSize{APIs: 10, Apps: 50, Subscriptions: 200, Users: 50, Roles: 5})
 	if err != nil {
@@ -124,8 +138,8 @@ func TestRecordFields(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"calls", "floor", "latency_ms", "peak_rss_mib", "scenario", "server_concurrency", "size",
-		"speedup_vs_naive", "wall_s", "writes"}
+	want := []string{"calls", "floor", "floor_time_s", "latency_ms", "peak_rss_mib", "scenario", "server_concurrency", "size",
+		"speedup_vs_list_only", "speedup_vs_naive", "wall_per_floor_time", "wall_s", "writes"}
 	for _, rec := range got {
 		var keys []string
 		for k := range rec {

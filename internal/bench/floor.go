@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Limits are the page limits the floor is computed with: the simulator's.
@@ -47,7 +48,15 @@ type Term struct {
 	Kind    string `json:"kind"`
 	Calls   int64  `json:"calls"`
 	Formula string `json:"formula"`
+	// Server is the server the calls go to: "apim" or "is".
+	Server string `json:"server"`
 }
+
+// Servers of a Term.
+const (
+	ServerAPIM = "apim"
+	ServerIS   = "is"
+)
 
 // Floor is the minimum number of calls of a scenario, by kind.
 type Floor []Term
@@ -101,15 +110,15 @@ const AuthCalls = 2
 // read. existingApps is how many declared applications exist live (0 on an
 // empty estate: nothing to read per application).
 func ReadFloor(c Counts, l Limits, existingApps bool) Floor {
-	f := Floor{{Kind: "auth", Calls: AuthCalls, Formula: "DCR + token"}}
+	f := Floor{{Kind: "auth", Calls: AuthCalls, Formula: "DCR + token", Server: ServerAPIM}}
 	if c.KeyManagers > 0 {
-		f = append(f, Term{"keymanagers", 1 + int64(c.KeyManagers), "1 list + 1 GET per declared KM"})
+		f = append(f, Term{"keymanagers", 1 + int64(c.KeyManagers), "1 list + 1 GET per declared KM", ServerAPIM})
 	}
 	if c.Apps > 0 {
-		f = append(f, Term{"applications", pages(c.LiveApps, l.APIMPage), "ceil(live apps / APIM page)"})
+		f = append(f, Term{"applications", pages(c.LiveApps, l.APIMPage), "ceil(live apps / APIM page)", ServerAPIM})
 	}
 	if existingApps && c.Keys > 0 {
-		f = append(f, Term{"keys", int64(c.Apps), "1 GET oauth-keys per application"})
+		f = append(f, Term{"keys", int64(c.Apps), "1 GET oauth-keys per application", ServerAPIM})
 	}
 	if existingApps && len(c.SubsPerApp) > 0 {
 		var perApp, perAPI int64
@@ -120,17 +129,17 @@ func ReadFloor(c Counts, l Limits, existingApps bool) Floor {
 		for _, n := range c.SubsPerAPI {
 			perAPI += pages(n, l.APIMPage)
 		}
-		t := Term{"subscriptions", perApp, "Σ_apps ceil(subs/page) (per application)"}
+		t := Term{"subscriptions", perApp, "Σ_apps ceil(subs/page) (per application)", ServerAPIM}
 		if perAPI < perApp {
-			t = Term{"subscriptions", perAPI, "ceil(APIs/page) + Σ_APIs ceil(subs/page) (per API)"}
+			t = Term{"subscriptions", perAPI, "ceil(APIs/page) + Σ_APIs ceil(subs/page) (per API)", ServerAPIM}
 		}
 		f = append(f, t)
 	}
 	if c.Users > 0 || c.Roles > 0 {
-		f = append(f, Term{"users", pages(c.LiveUsers, l.SCIMPage), "ceil(live users / SCIM cap)"})
+		f = append(f, Term{"users", pages(c.LiveUsers, l.SCIMPage), "ceil(live users / SCIM cap)", ServerIS})
 	}
 	if c.Roles > 0 {
-		f = append(f, Term{"roles", pages(c.LiveRoles, l.SCIMPage), "ceil(live roles / SCIM cap)"})
+		f = append(f, Term{"roles", pages(c.LiveRoles, l.SCIMPage), "ceil(live roles / SCIM cap)", ServerIS})
 	}
 	return f
 }
@@ -154,15 +163,17 @@ func ApplyEmptyFloor(c Counts, l Limits, live Counts) Floor {
 	f := ReadFloor(rc, l, false)
 	for i := range f {
 		if f[i].Kind == "keymanagers" {
-			f[i] = Term{"keymanagers", 1, "1 list (the KM is new)"}
+			f[i] = Term{"keymanagers", 1, "1 list (the KM is new)", ServerAPIM}
 		}
 	}
 	subs := c.Subscriptions()
 	if subs > 0 {
-		f = append(f, Term{"apis", pages(len(c.SubsPerAPI), l.APIMPage), "ceil(APIs / APIM page) for the API ids"})
+		f = append(f, Term{"apis", pages(len(c.SubsPerAPI), l.APIMPage), "ceil(APIs / APIM page) for the API ids", ServerAPIM})
 	}
-	w := int64(c.KeyManagers + c.Apps + c.Keys + subs + c.Users + c.Roles)
-	f = append(f, Term{"writes", w, "1 per object: KMs + apps + keys + subscriptions + users + roles"})
+	f = append(f, Term{"writes", int64(c.KeyManagers + c.Apps + c.Keys + subs), "1 per object: KMs + apps + keys + subscriptions", ServerAPIM})
+	if n := c.Users + c.Roles; n > 0 {
+		f = append(f, Term{"writes-is", int64(n), "1 per object: users + roles", ServerIS})
+	}
 	return f
 }
 
@@ -170,7 +181,51 @@ func ApplyEmptyFloor(c Counts, l Limits, live Counts) Floor {
 // otherwise equals the desired state: the no-op read floor plus one write
 // per changed object (each an update: PUT application, PUT subscription,
 // PATCH or PUT user).
-func ChangeFloor(c Counts, l Limits, changed int) Floor {
+func ChangeFloor(c Counts, l Limits) Floor {
 	f := NoopFloor(c, l)
-	return append(f, Term{"writes", int64(changed), "1 per changed object"})
+	f = append(f, Term{"writes", int64(ChangedCount(c.Apps) + ChangedCount(c.Subscriptions())), "1 per changed application and subscription", ServerAPIM})
+	if c.Users > 0 {
+		f = append(f, Term{"writes-is", int64(ChangedCount(c.Users)), "1 per changed user", ServerIS})
+	}
+	return f
+}
+
+// Server is the floor's calls to one server.
+func (f Floor) Server(server string) int64 {
+	var n int64
+	for _, t := range f {
+		if t.Server == server {
+			n += t.Calls
+		}
+	}
+	return n
+}
+
+// Sequential are the calls of a scenario that cannot overlap, each
+// waiting for the one before: authentication (DCR, then the token), then
+// one round of the lists the other reads depend on (the applications
+// list for the keys, GET /apis for the subscriptions, the KM list for the
+// KM's GET, the first SCIM page), and, when the scenario writes,
+// writeDepth rounds of writes (an object before the writes that refer to
+// it: an application before its key and subscriptions, the users before
+// their role's membership PATCH).
+func Sequential(writeDepth int) int64 { return AuthCalls + 1 + int64(writeDepth) }
+
+// FloorTime is the time the floor's calls take at the least, every call
+// costing latency and each server serving cap calls at once (issue 17):
+//
+//	floor time = max over servers (F_s × latency ÷ cap) + Sequential × latency
+//
+// with F_s the floor calls that go to server s: the two servers work in
+// parallel, each at most cap calls at a time, and the sequential calls
+// add their latency on top (they are also in F_s: counting them twice
+// costs the floor at most Sequential ÷ cap latencies, a few ms).
+func FloorTime(f Floor, writeDepth int, latency time.Duration, cap int) time.Duration {
+	var par time.Duration
+	for _, s := range []string{ServerAPIM, ServerIS} {
+		if d := time.Duration(f.Server(s)) * latency / time.Duration(max(1, cap)); d > par {
+			par = d
+		}
+	}
+	return par + time.Duration(Sequential(writeDepth))*latency
 }

@@ -54,9 +54,12 @@ type Config struct {
 	Latency           time.Duration
 	ServerConcurrency int
 	Out, Markdown     string
-	// NaiveSizes are the sizes the naive client runs for (nil: all);
-	// BENCH_NAIVE_SIZES.
-	NaiveSizes []string
+	// NaiveSizes, ListOnlySizes and DaemonSizes are the sizes the naive
+	// client, the list-only client and the daemon scenario run for (nil:
+	// all); BENCH_NAIVE_SIZES, BENCH_LISTONLY_SIZES, BENCH_DAEMON_SIZES.
+	NaiveSizes, ListOnlySizes, DaemonSizes []string
+	// DaemonPasses is the daemon scenario's pass count (BENCH_DAEMON_PASSES).
+	DaemonPasses int
 	// Run429 is BENCH_429: "" (off), "1" (also) or "only".
 	Run429 string
 	// Spec429 is the fault of the 429 scenario (BENCH_429_SPEC).
@@ -66,6 +69,31 @@ type Config struct {
 // naive reports whether the naive client runs at this size.
 func (c Config) naive(size string) bool {
 	return c.NaiveSizes == nil || slices.Contains(c.NaiveSizes, size)
+}
+
+// listOnly reports whether the list-only client runs at this size.
+func (c Config) listOnly(size string) bool {
+	return c.ListOnlySizes == nil || slices.Contains(c.ListOnlySizes, size)
+}
+
+// daemon reports whether the daemon scenario runs at this size.
+func (c Config) daemon(size string) bool {
+	return c.DaemonPasses > 1 && (c.DaemonSizes == nil || slices.Contains(c.DaemonSizes, size))
+}
+
+// sizeList reads a BENCH_*_SIZES variable: nil when unset (all sizes).
+func sizeList(name string) []string {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return nil
+	}
+	out := []string{}
+	for _, n := range strings.Split(v, ",") {
+		if n = strings.ToUpper(strings.TrimSpace(n)); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func configFromEnv() (Config, error) {
@@ -86,12 +114,13 @@ func configFromEnv() (Config, error) {
 			return c, fmt.Errorf("BENCH_SERVER_CONCURRENCY: want a positive integer, got %q", v)
 		}
 	}
-	if v, ok := os.LookupEnv("BENCH_NAIVE_SIZES"); ok {
-		c.NaiveSizes = []string{}
-		for _, n := range strings.Split(v, ",") {
-			if n = strings.ToUpper(strings.TrimSpace(n)); n != "" {
-				c.NaiveSizes = append(c.NaiveSizes, n)
-			}
+	c.NaiveSizes = sizeList("BENCH_NAIVE_SIZES")
+	c.ListOnlySizes = sizeList("BENCH_LISTONLY_SIZES")
+	c.DaemonSizes = sizeList("BENCH_DAEMON_SIZES")
+	c.DaemonPasses = DefaultDaemonPasses
+	if v := os.Getenv("BENCH_DAEMON_PASSES"); v != "" {
+		if c.DaemonPasses, err = strconv.Atoi(v); err != nil || c.DaemonPasses < 0 {
+			return c, fmt.Errorf("BENCH_DAEMON_PASSES: want a count, got %q", v)
 		}
 	}
 	switch v := strings.ToLower(strings.TrimSpace(os.Getenv("BENCH_429"))); v {

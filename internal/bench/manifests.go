@@ -37,6 +37,10 @@ type ManifestOptions struct {
 	APIMURL, ISURL, Issuer string
 	// Change writes the 1% change set.
 	Change bool
+	// Recipient, if set, is the environment's one seal recipient
+	// (spec.seal.recipients): an enforcing apply seals every generated
+	// consumer secret to it, one age file per key, as a user's would.
+	Recipient string
 }
 
 // WriteManifests writes the environment of estate e into dir: wso2sync.yaml
@@ -88,8 +92,11 @@ spec:
     password: {env: WSO2SYNC_ADMIN_PASSWORD}
   mode: enforce
   prune: {policy: "off"}
-  apis:
 `, o.APIMURL, o.ISURL)
+		if o.Recipient != "" {
+			fmt.Fprintf(w, "  seal: {recipients: [%q]}\n", o.Recipient)
+		}
+		fmt.Fprintln(w, "  apis:")
 		for _, a := range e.APIs {
 			fmt.Fprintf(w, "    - {name: %s, version: %s, context: %s}\n", a.Name, a.Version, a.Context)
 		}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/providers/transport"
 	"github.com/wso2sync/wso2sync/internal/sim"
@@ -245,7 +247,12 @@ func Run429(ctx context.Context, size Size, cfg Config) (RateLimitResult, error)
 	}
 	defer os.RemoveAll(dir)
 	envDir := filepath.Join(dir, "env")
-	if err := WriteManifests(envDir, est, ManifestOptions{APIMURL: s.APIMURL(), ISURL: s.ISURL(), Issuer: s.Issuer()}); err != nil {
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		return r, err
+	}
+	if err := WriteManifests(envDir, est, ManifestOptions{APIMURL: s.APIMURL(), ISURL: s.ISURL(), Issuer: s.Issuer(),
+		Recipient: id.Recipient().String()}); err != nil {
 		return r, err
 	}
 	faults := cfg.Spec429
@@ -264,7 +271,10 @@ func Run429(ctx context.Context, size Size, cfg Config) (RateLimitResult, error)
 	start := time.Now()
 	for r.Passes < maxFaultedPasses && !r.Converged {
 		r.Passes++
-		if _, err := passWith(ctx, envDir, popts, cfg.ServerConcurrency, true, smp.attach); err != nil {
+		// The enforcing path (lock, journal, inventory, sealing), as
+		// `wso2sync apply --mode enforce` runs it.
+		if _, err := pass(ctx, envDir, passOptions{providers: popts, concurrency: cfg.ServerConcurrency, enforce: true,
+			onOpen: smp.attach}); err != nil {
 			r.PassErrors = append(r.PassErrors, fmt.Sprintf("pass %d: %s", r.Passes, firstLines(err.Error(), 3)))
 			continue
 		}
@@ -296,7 +306,7 @@ func Run429(ctx context.Context, size Size, cfg Config) (RateLimitResult, error)
 	}
 	start = time.Now()
 	popts.Counter = nil
-	tm, err := pass(ctx, envDir, popts, cfg.ServerConcurrency, false)
+	tm, err := pass(ctx, envDir, passOptions{providers: popts, concurrency: cfg.ServerConcurrency})
 	if err != nil {
 		return r, fmt.Errorf("no-op plan after the 429 apply: %w", err)
 	}

@@ -14,8 +14,14 @@ import (
 // figure is wso2sync's own.
 func PeakRSSMiB() float64 { return vmHWM("/proc/self/status") }
 
+// RSSMiB is the process's resident set now (VmRSS), in MiB.
+func RSSMiB() float64 { return statusMiB("/proc/self/status", "VmRSS:") }
+
 // vmHWM reads VmHWM (MiB) from a /proc/<pid>/status file.
-func vmHWM(path string) float64 {
+func vmHWM(path string) float64 { return statusMiB(path, "VmHWM:") }
+
+// statusMiB reads a kB field of a /proc/<pid>/status file, in MiB.
+func statusMiB(path, field string) float64 {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0
@@ -24,7 +30,7 @@ func vmHWM(path string) float64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			fs := strings.Fields(v)
 			if len(fs) == 0 {
 				return 0

@@ -2,7 +2,9 @@ package reconcile
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/diff"
@@ -152,6 +154,43 @@ type EnforceResult struct {
 	Result *apply.Result
 	// Recovery is what resolving an interrupted run found.
 	Recovery *apply.Recovery
+	// Costs are the time each stage of the pass took (for the bench and
+	// the curious; the daemon's metrics do not use them).
+	Costs EnforceCosts
+}
+
+// EnforceCosts are the stages of an enforcing pass, in the order they run:
+// what the lock, the journal, the inventory and sealing add to a plain
+// plan-and-apply.
+type EnforceCosts struct {
+	// Lock is taking the environment's lock; Journal opening the journal
+	// (reading earlier runs); Inventory reading the inventory; Recover
+	// resolving an interrupted run; Plan the live read and diff under the
+	// lock; Apply the steps (journal lines and sealing included).
+	Lock, Journal, Inventory, Recover, Plan, Apply time.Duration
+	// JournalStats are the apply's journal lines and fsyncs.
+	JournalStats apply.JournalStats
+	// Sealed is the number of sealed files written and SealTime their
+	// total time (encryption, the file and the index, fsyncs); steps seal
+	// concurrently, so it can exceed its share of Apply.
+	Sealed   int64
+	SealTime time.Duration
+}
+
+func (c EnforceCosts) String() string {
+	return fmt.Sprintf("lock %s, journal open %s, inventory %s, recovery %s, plan %s, apply %s (journal: %d lines, %d fsyncs taking %s; %d sealed files taking %s)",
+		round(c.Lock), round(c.Journal), round(c.Inventory), round(c.Recover), round(c.Plan), round(c.Apply),
+		c.JournalStats.Lines, c.JournalStats.Syncs, round(c.JournalStats.SyncTime), c.Sealed, round(c.SealTime))
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
 }
 
 // Enforce is the enforcing pass: take the environment's lock, open the
@@ -166,7 +205,15 @@ func (p *Pass) Enforce(ctx context.Context, o EnforceOptions) (*EnforceResult, e
 	// A read done before the lock (and the recovery) may be stale.
 	p.dropReadAhead()
 	stateDir := cmpOr(o.StateDir, apply.StateDir(p.Options.EnvDir))
+	c := &res.Costs
+	t := time.Now()
+	lap := func(d *time.Duration) {
+		now := time.Now()
+		*d = now.Sub(t)
+		t = now
+	}
 	lock, err := apply.Acquire(stateDir, cmpOr(o.Command, "apply"))
+	lap(&c.Lock)
 	if err != nil {
 		return res, stageError(StageLock, err)
 	}
@@ -178,17 +225,21 @@ func (p *Pass) Enforce(ctx context.Context, o EnforceOptions) (*EnforceResult, e
 			p.log.Warn("took over a stale lock", "pid", st.PID, "host", st.Host, "command", st.Command)
 		}
 	}
+	t = time.Now() // the stale-lock report is the caller's
 	j, err := apply.OpenJournal(stateDir, apply.JournalOptions{})
+	lap(&c.Journal)
 	if err != nil {
 		return res, stageError(StageJournal, err)
 	}
 	defer j.Close()
 	inv, err := apply.LoadInventory(stateDir, p.State.Name)
+	lap(&c.Inventory)
 	if err != nil {
 		return res, stageError(StageInventory, err)
 	}
 	// Resolve what an interrupted run left before reading the live state.
 	rec, err := apply.Resolve(ctx, j, inv, p.Resolver())
+	lap(&c.Recover)
 	if err != nil {
 		return res, stageError(StageRecover, err)
 	}
@@ -200,7 +251,9 @@ func (p *Pass) Enforce(ctx context.Context, o EnforceOptions) (*EnforceResult, e
 			p.log.Info("recovered an interrupted run", "report", rec.Report())
 		}
 	}
+	t = time.Now() // the recovery report is the caller's
 	plan, err := p.MakePlan(ctx, inv)
+	lap(&c.Plan)
 	if err != nil {
 		return res, err
 	}
@@ -220,7 +273,15 @@ func (p *Pass) Enforce(ctx context.Context, o EnforceOptions) (*EnforceResult, e
 	if !plan.HasChanges() {
 		return res, nil
 	}
+	t = time.Now()
+	seal0 := p.sealStats()
+	j0 := j.Stats()
 	res.Result = p.ApplySealed(ctx, plan, ApplyOptions{Concurrency: o.Concurrency, Journal: j, Inventory: inv,
 		Progress: o.Progress}, &p.Options.Secrets)
+	lap(&c.Apply)
+	j1 := j.Stats()
+	c.JournalStats = apply.JournalStats{Lines: j1.Lines - j0.Lines, Syncs: j1.Syncs - j0.Syncs, SyncTime: j1.SyncTime - j0.SyncTime}
+	seal1 := p.sealStats()
+	c.Sealed, c.SealTime = seal1.n-seal0.n, seal1.d-seal0.d
 	return res, nil
 }

@@ -251,7 +251,10 @@ func (p *Pass) seal(kid secrets.KeyID, rotated bool, so *SecretOptions) error {
 	if dk := p.desiredKey(kid.Application, kid.KeyType, kid.KeyManager); dk != nil {
 		grants = dk.GrantTypes
 	}
+	start := time.Now()
 	e, err := so.Sealer.Seal(kid, grants, rotated)
+	p.sealed.Add(1)
+	p.sealNanos.Add(int64(time.Since(start)))
 	if err != nil {
 		return err
 	}
@@ -353,4 +356,14 @@ func (p *Pass) sealRotated(kid secrets.KeyID, fp string, so *SecretOptions) erro
 			"the previous sealed file is unchanged and no longer valid; fix sealing and run again: the next run re-seals the live value", kid, fp, err)
 	}
 	return nil
+}
+
+type sealCount struct {
+	n int64
+	d time.Duration
+}
+
+// sealStats are the seals this pass made and their total time.
+func (p *Pass) sealStats() sealCount {
+	return sealCount{n: p.sealed.Load(), d: time.Duration(p.sealNanos.Load())}
 }
