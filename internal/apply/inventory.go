@@ -20,20 +20,32 @@ import (
 const InventoryFile = "inventory.json"
 
 // inventoryVersion is the format of inventory.json this build writes.
-const inventoryVersion = 1
+// Version 1 recorded objects under the plan's name (a manifest label for
+// subscriptions, roles and users); version 2 records each kind's natural
+// key (spec: Subscription.Key, Role.Key, …) with the name as a label.
+const inventoryVersion = 2
 
 // InventoryObject is one object wso2sync created.
 type InventoryObject struct {
 	Kind spec.Kind `json:"kind"`
-	Name string    `json:"name"`
+	// Key is the object's natural key (spec, one definition per kind):
+	// what prune asks about. "" for an entry of a version-1 inventory that
+	// Migrate has not matched to an object yet; such entries are kept, but
+	// own nothing until matched.
+	Key string `json:"key,omitempty"`
+	// Name is the manifest name the object was created for: a label, by
+	// which the plan pairs a declared object whose identity changed (a
+	// subscription moved to another API) with its old self.
+	Name string `json:"name"`
 	// ID is the server's id, when the caller knows it.
 	ID string `json:"id,omitempty"`
 	// CreatedAt is when wso2sync first created it (a replace keeps it).
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// Ref returns the object's identity.
-func (o InventoryObject) Ref() Ref { return Ref{Kind: o.Kind, Name: o.Name} }
+// Ref returns the object's identity: its kind and natural key (its name
+// while it has no key).
+func (o InventoryObject) Ref() Ref { return Ref{Kind: o.Kind, Name: cmpOr(o.Key, o.Name)} }
 
 type inventoryDoc struct {
 	Version     int               `json:"version"`
@@ -45,13 +57,14 @@ type inventoryDoc struct {
 // in <stateDir>/inventory.json. It is what makes pruning safe: with prune
 // "owned", only an object in the inventory is ever deleted for being no
 // longer declared; everything else on the servers is "unmanaged" and left
-// alone, as Flux does with its inventory. Methods are safe for concurrent
-// use.
+// alone, as Flux does with its inventory. Objects are recorded by natural
+// key (Ref.Name holds the key in its methods). Methods are safe for
+// concurrent use.
 type Inventory struct {
 	mu    sync.Mutex
 	path  string
 	doc   inventoryDoc
-	index map[Ref]int
+	index map[Ref]int // by kind and key; entries without a key are not indexed
 	dirty bool
 	now   func() time.Time
 }
@@ -59,7 +72,8 @@ type Inventory struct {
 // LoadInventory reads the inventory of a state directory; a missing file is
 // an empty inventory (a first run). An inventory written for another
 // environment is refused, so a copied state dir cannot make wso2sync prune
-// objects it did not create there.
+// objects it did not create there. A version-1 inventory is read with its
+// entries waiting for Migrate.
 func LoadInventory(stateDir, environment string) (*Inventory, error) {
 	inv := &Inventory{
 		path:  filepath.Join(stateDir, InventoryFile),
@@ -93,14 +107,29 @@ func LoadInventory(stateDir, environment string) (*Inventory, error) {
 			Hint:    "give each environment its own state directory",
 		}
 	}
-	inv.doc.Objects = doc.Objects
-	for i, o := range doc.Objects {
-		inv.index[o.Ref()] = i
+	if doc.Version < 2 {
+		// Version 1 names are labels, not keys: Migrate matches them.
+		for i := range doc.Objects {
+			doc.Objects[i].Key = ""
+		}
+		inv.dirty = len(doc.Objects) > 0
 	}
+	inv.doc.Objects = doc.Objects
+	inv.reindex()
 	return inv, nil
 }
 
-// Owned reports whether wso2sync created the object.
+func (inv *Inventory) reindex() {
+	inv.index = make(map[Ref]int, len(inv.doc.Objects))
+	for i, o := range inv.doc.Objects {
+		if o.Key != "" {
+			inv.index[Ref{Kind: o.Kind, Name: o.Key}] = i
+		}
+	}
+}
+
+// Owned reports whether wso2sync created the object; r.Name is its
+// natural key.
 func (inv *Inventory) Owned(r Ref) bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
@@ -108,24 +137,47 @@ func (inv *Inventory) Owned(r Ref) bool {
 	return ok
 }
 
-// Add records that wso2sync created the object. Adding an owned object
-// only updates its id (when id is not empty).
-func (inv *Inventory) Add(r Ref, id string) {
+// Label returns the manifest name an owned object was created for ("" if
+// not owned).
+func (inv *Inventory) Label(r Ref) string {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	if i, ok := inv.index[r]; ok {
-		if id != "" && inv.doc.Objects[i].ID != id {
-			inv.doc.Objects[i].ID = id
+		return inv.doc.Objects[i].Name
+	}
+	return ""
+}
+
+// Add records that wso2sync created the object; r.Name is its natural key
+// and also its label. Adding an owned object only updates its id (when id
+// is not empty).
+func (inv *Inventory) Add(r Ref, id string) { inv.Record(r.Kind, r.Name, r.Name, id) }
+
+// Record records that wso2sync created the object of kind and natural key
+// for the manifest name (its label). Recording an owned object updates its
+// label and id (when not empty).
+func (inv *Inventory) Record(kind spec.Kind, key, name, id string) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	r := Ref{Kind: kind, Name: key}
+	if i, ok := inv.index[r]; ok {
+		o := &inv.doc.Objects[i]
+		if id != "" && o.ID != id {
+			o.ID = id
+			inv.dirty = true
+		}
+		if name != "" && o.Name != name {
+			o.Name = name
 			inv.dirty = true
 		}
 		return
 	}
 	inv.index[r] = len(inv.doc.Objects)
-	inv.doc.Objects = append(inv.doc.Objects, InventoryObject{Kind: r.Kind, Name: r.Name, ID: id, CreatedAt: inv.now().UTC()})
+	inv.doc.Objects = append(inv.doc.Objects, InventoryObject{Kind: kind, Key: key, Name: cmpOr(name, key), ID: id, CreatedAt: inv.now().UTC()})
 	inv.dirty = true
 }
 
-// Remove forgets an object (deleted, or found gone).
+// Remove forgets an object (deleted, or found gone); r.Name is its key.
 func (inv *Inventory) Remove(r Ref) {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
@@ -134,11 +186,68 @@ func (inv *Inventory) Remove(r Ref) {
 		return
 	}
 	inv.doc.Objects = slices.Delete(inv.doc.Objects, i, i+1)
-	delete(inv.index, r)
-	for j := i; j < len(inv.doc.Objects); j++ {
-		inv.index[inv.doc.Objects[j].Ref()] = j
-	}
+	inv.reindex()
 	inv.dirty = true
+}
+
+// Migrate gives the entries of a version-1 inventory their natural keys:
+// keyOf maps a kind and the name an entry was recorded under to the key of
+// the object it names (the declared object of that name, else the live
+// one; diff.NameKeys). Entries it cannot match yet are kept as they are,
+// never dropped, and tried again on the next run. Two entries matching one
+// key merge (the older createdAt wins). It returns how many entries are
+// still unmatched.
+func (inv *Inventory) Migrate(keyOf func(kind spec.Kind, name string) (string, bool)) int {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	left := 0
+	var out []InventoryObject
+	byKey := map[Ref]int{}
+	for _, o := range inv.doc.Objects {
+		if o.Key == "" {
+			if k, ok := keyOf(o.Kind, o.Name); ok && k != "" {
+				o.Key = k
+				inv.dirty = true
+			} else {
+				left++
+				out = append(out, o)
+				continue
+			}
+		}
+		r := Ref{Kind: o.Kind, Name: o.Key}
+		if j, ok := byKey[r]; ok {
+			if o.CreatedAt.Before(out[j].CreatedAt) {
+				out[j].CreatedAt = o.CreatedAt
+			}
+			inv.dirty = true
+			continue
+		}
+		byKey[r] = len(out)
+		out = append(out, o)
+	}
+	inv.doc.Objects = out
+	inv.reindex()
+	return left
+}
+
+// Unmatched returns the entries still waiting for Migrate.
+func (inv *Inventory) Unmatched() []InventoryObject {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	var out []InventoryObject
+	for _, o := range inv.doc.Objects {
+		if o.Key == "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // Objects returns the owned objects in apply order (level, then name).
@@ -152,7 +261,7 @@ func (inv *Inventory) Objects() []InventoryObject {
 
 func sortObjects(objs []InventoryObject) {
 	slices.SortFunc(objs, func(a, b InventoryObject) int {
-		return cmp.Or(cmp.Compare(Level(a.Kind), Level(b.Kind)), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+		return cmp.Or(cmp.Compare(Level(a.Kind), Level(b.Kind)), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Key, b.Key), cmp.Compare(a.Name, b.Name))
 	})
 }
 

@@ -57,8 +57,10 @@ type Entry struct {
 	Kind   spec.Kind `json:"kind,omitempty"`
 	Name   string    `json:"name,omitempty"`
 	Action Action    `json:"action,omitempty"`
-	Phase  Phase     `json:"phase"`
-	Error  string    `json:"error,omitempty"`
+	// Identity is set on intents: the write's effect on the inventory.
+	Identity
+	Phase Phase  `json:"phase"`
+	Error string `json:"error,omitempty"`
 	// By is the run that wrote a line about an earlier run's write
 	// (recovery).
 	By string `json:"by,omitempty"`
@@ -262,12 +264,12 @@ func (j *Journal) syncThrough(n int64) error {
 
 // intent records that a write is about to be sent; it returns its sequence
 // number for the result.
-func (j *Journal) intent(r Ref, a Action) (int64, error) {
+func (j *Journal) intent(r Ref, id Identity, a Action) (int64, error) {
 	j.mu.Lock()
 	j.seq++
 	seq := j.seq
 	j.mu.Unlock()
-	return seq, j.write(Entry{Run: j.run, Seq: seq, Kind: r.Kind, Name: r.Name, Action: a, Phase: PhaseIntent})
+	return seq, j.write(Entry{Run: j.run, Seq: seq, Kind: r.Kind, Name: r.Name, Identity: id, Action: a, Phase: PhaseIntent})
 }
 
 // result records the outcome of the write seq.

@@ -18,6 +18,8 @@ type Pending struct {
 	Time   time.Time // when the intent was written
 	Ref    Ref
 	Action Action
+	// Identity is the write's effect on the inventory, as its intent said.
+	Identity Identity
 }
 
 func (p Pending) String() string {
@@ -93,7 +95,7 @@ func (j *Journal) Recover() []Pending {
 			continue
 		}
 		for _, e := range r.pending() {
-			out = append(out, Pending{Run: e.Run, Seq: e.Seq, Time: e.Time, Ref: e.Ref(), Action: e.Action})
+			out = append(out, Pending{Run: e.Run, Seq: e.Seq, Time: e.Time, Ref: e.Ref(), Action: e.Action, Identity: e.Identity})
 		}
 	}
 	return out

@@ -84,7 +84,7 @@ func TestRecoverReportsUnknownOutcomes(t *testing.T) {
 	}
 
 	// Lines appended after the torn one are readable.
-	if _, err := j.intent(ref(spec.KindRole, "x"), ActionCreate); err != nil {
+	if _, err := j.intent(ref(spec.KindRole, "x"), Identity{}, ActionCreate); err != nil {
 		t.Fatal(err)
 	}
 	if lines := readJournalLenient(t, dir); lines[len(lines)-1].Name != "x" {

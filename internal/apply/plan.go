@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/wso2sync/wso2sync/internal/diff"
@@ -13,15 +14,32 @@ func (inv *Inventory) OwnedFunc() func(kind spec.Kind, name string) bool {
 	return func(kind spec.Kind, name string) bool { return inv.Owned(Ref{Kind: kind, Name: name}) }
 }
 
-// Deletes returns the objects a plan deletes, for CheckDeletes.
+// Deletes returns the objects a plan deletes, for CheckDeletes: each
+// delete and what the server deletes with it (an application's keys and
+// subscriptions), which maxDeletes counts too.
 func Deletes(p *diff.Plan) []Ref {
 	var out []Ref
 	for _, c := range p.Changes {
 		if c.Action == diff.Delete {
 			out = append(out, Ref{Kind: c.Kind, Name: c.Name})
+			for _, r := range c.Cascade {
+				out = append(out, Ref{Kind: r.Kind, Name: r.Name})
+			}
 		}
 	}
 	return out
+}
+
+// identity is a change's effect on the inventory.
+func identity(c diff.Change) Identity {
+	id := Identity{Key: c.Key, OldKey: c.OldKey}
+	if c.Key == c.Name {
+		id.Key = ""
+	}
+	for _, r := range c.Cascade {
+		id.Cascade = append(id.Cascade, Ref{Kind: r.Kind, Name: cmpOr(r.Key, r.Name)})
+	}
+	return id
 }
 
 // Steps turns a plan's changes (NoOps left out) into steps: do binds a
@@ -33,10 +51,16 @@ func Steps(p *diff.Plan, do func(diff.Change) func(context.Context) error) []Ste
 		if c.Action == diff.NoOp {
 			continue
 		}
+		if c.Action == diff.Blocked {
+			out = append(out, Step{Kind: c.Kind, Name: c.Name, Action: ActionDelete, Blocked: c.Reason,
+				Do: func(context.Context) error { return fmt.Errorf("%s %s: blocked: %s", c.Kind, c.Name, c.Reason) }})
+			continue
+		}
 		out = append(out, Step{
 			Kind: c.Kind, Name: c.Name, Action: Action(c.Action),
 			Do:        do(c),
 			DependsOn: Dependencies(p, c),
+			Identity:  identity(c),
 		})
 	}
 	return out

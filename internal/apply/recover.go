@@ -93,7 +93,7 @@ func Resolve(ctx context.Context, j *Journal, inv *Inventory, resolve Resolver) 
 	}
 	for _, e := range j.landed() {
 		if inv != nil {
-			noteInventory(inv, e.Ref(), e.Action)
+			noteInventory(inv, e.Ref(), e.Identity, e.Action)
 		}
 		rec.Replayed++
 	}
@@ -125,7 +125,7 @@ func Resolve(ctx context.Context, j *Journal, inv *Inventory, resolve Resolver) 
 			return rec, err
 		}
 		if out == OutcomeLanded && inv != nil {
-			noteInventory(inv, p.Ref, p.Action)
+			noteInventory(inv, p.Ref, p.Identity, p.Action)
 		}
 		rec.Resolved = append(rec.Resolved, Resolution{Pending: p, Outcome: out})
 	}

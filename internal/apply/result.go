@@ -13,6 +13,8 @@ const (
 	StatusApplied      Status = "applied"
 	StatusFailed       Status = "failed"
 	StatusNotAttempted Status = "not attempted"
+	// StatusBlocked: a delete the server would refuse, never attempted.
+	StatusBlocked Status = "blocked"
 )
 
 // StepResult is the outcome of one step.
@@ -38,6 +40,9 @@ type StepResult struct {
 // given.
 type Result struct {
 	Applied, Failed, NotAttempted []StepResult
+	// Blocked are the deletes the plan's pre-flight found the server would
+	// refuse; none was attempted.
+	Blocked []StepResult
 	// Interrupted is set when the context was canceled before every step
 	// was attempted.
 	Interrupted bool
@@ -65,6 +70,9 @@ func (r *Result) Summary() string {
 		verb = "interrupted"
 	}
 	s := fmt.Sprintf("Apply %s: %d applied, %d failed, %d not attempted.", verb, len(r.Applied), len(r.Failed), len(r.NotAttempted))
+	if n := len(r.Blocked); n > 0 {
+		s = fmt.Sprintf("Apply %s: %d applied, %d failed, %d not attempted, %d blocked.", verb, len(r.Applied), len(r.Failed), len(r.NotAttempted), n)
+	}
 	switch n := r.unknown(); n {
 	case 0:
 	case 1:
@@ -88,6 +96,7 @@ func (r *Result) Report() string {
 			fmt.Fprintf(&b, "  %s (%s): %s\n", s.Ref, s.Action, s.Message)
 		}
 	}
+	section("Blocked (not attempted: the server would refuse)", r.Blocked)
 	section("Failed", r.Failed)
 	section("Not attempted", r.NotAttempted)
 	if r.Err != nil {
@@ -100,7 +109,7 @@ func (r *Result) Report() string {
 // ExitCode is 0 when every step was applied and 1 otherwise: a failure, a
 // step left out because of one, an interruption or a bookkeeping error.
 func (r *Result) ExitCode() int {
-	if len(r.Failed) > 0 || len(r.NotAttempted) > 0 || r.Err != nil {
+	if len(r.Failed) > 0 || len(r.NotAttempted) > 0 || len(r.Blocked) > 0 || r.Err != nil {
 		return 1
 	}
 	return 0

@@ -39,6 +39,7 @@ const (
 	EventApplied EventType = "applied"
 	EventFailed  EventType = "failed"
 	EventSkipped EventType = "not attempted"
+	EventBlocked EventType = "blocked"
 )
 
 // Event reports progress of one step.
@@ -110,7 +111,7 @@ func plan(steps []Step) []*node {
 	for i := range steps {
 		s := &steps[i]
 		n := &node{index: i, step: s, ref: s.Ref()}
-		if s.Action.isDelete() {
+		if s.Action.isDelete() || s.Blocked != "" {
 			n.phase = 1
 		}
 		switch l := Level(s.Kind); {
@@ -226,6 +227,8 @@ func (e *executor) runWave(ctx context.Context, wave []*node) {
 // launchable settles a step that must not run (and reports false).
 func (e *executor) launchable(ctx context.Context, n *node) bool {
 	switch {
+	case n.step.Blocked != "":
+		n.res = StepResult{Status: StatusBlocked, Message: n.step.Blocked}
 	case n.invalid != "":
 		n.res = StepResult{Status: StatusFailed, Err: errors.New(n.invalid), Message: n.invalid}
 	case ctx.Err() != nil:
@@ -265,7 +268,7 @@ func (e *executor) exec(ctx context.Context, n *node) {
 	var seq int64
 	if j != nil {
 		var err error
-		if seq, err = j.intent(n.ref, n.step.Action); err != nil {
+		if seq, err = j.intent(n.ref, n.step.Identity, n.step.Action); err != nil {
 			// Without the intent on disk a crash could hide this write, so it
 			// is not made, and neither is any other.
 			n.fatal = true
@@ -316,11 +319,14 @@ func (e *executor) record(n *node) {
 		e.res.Applied = append(e.res.Applied, n.res)
 		if inv := e.opts.Inventory; inv != nil {
 			e.invDirty = true
-			noteInventory(inv, n.ref, n.step.Action)
+			noteInventory(inv, n.ref, n.step.Identity, n.step.Action)
 		}
 	case StatusFailed:
 		ev.Type = EventFailed
 		e.res.Failed = append(e.res.Failed, n.res)
+	case StatusBlocked:
+		ev.Type = EventBlocked
+		e.res.Blocked = append(e.res.Blocked, n.res)
 	default:
 		ev.Type = EventSkipped
 		e.res.NotAttempted = append(e.res.NotAttempted, n.res)
@@ -328,13 +334,25 @@ func (e *executor) record(n *node) {
 	e.emit(ev)
 }
 
-// noteInventory records the effect of a landed write on ownership.
-func noteInventory(inv *Inventory, r Ref, a Action) {
+// noteInventory records the effect of a landed write on ownership: a
+// create or replace owns the object under its key (labelled with its
+// name), a replace that changed the key forgets the old one, and a delete
+// forgets the object and everything the server deleted with it.
+func noteInventory(inv *Inventory, r Ref, id Identity, a Action) {
+	key := cmpOr(id.Key, r.Name)
 	switch {
 	case a.creates():
-		inv.Add(r, "")
+		if id.OldKey != "" && id.OldKey != key {
+			inv.Remove(Ref{Kind: r.Kind, Name: id.OldKey})
+		}
+		inv.Record(r.Kind, key, r.Name, "")
 	case a.isDelete():
-		inv.Remove(r)
+		inv.Remove(Ref{Kind: r.Kind, Name: key})
+	}
+	if a == ActionReplace || a.isDelete() {
+		for _, c := range id.Cascade {
+			inv.Remove(c)
+		}
 	}
 }
 
@@ -362,7 +380,7 @@ func (e *executor) saveInventory() {
 // finish sorts the lists and closes the run in the journal once the
 // inventory holds all its effects.
 func (e *executor) finish() {
-	for _, l := range [][]StepResult{e.res.Applied, e.res.Failed, e.res.NotAttempted} {
+	for _, l := range [][]StepResult{e.res.Applied, e.res.Failed, e.res.NotAttempted, e.res.Blocked} {
 		slices.SortFunc(l, func(a, b StepResult) int { return cmp.Compare(a.index, b.index) })
 	}
 	if j := e.opts.Journal; j != nil && e.res.Err == nil && e.stop == "" {

@@ -37,6 +37,21 @@ func (a Action) isDelete() bool { return a == ActionDelete }
 // creates reports whether a leaves behind an object wso2sync created.
 func (a Action) creates() bool { return a == ActionCreate || a == ActionReplace }
 
+// Identity is what a write does to ownership: the keys the inventory
+// records and forgets for it. The journal keeps it with the write's intent,
+// so recovery replays the same effect.
+type Identity struct {
+	// Key is the object's natural key (spec, one definition per kind);
+	// "" means the name.
+	Key string `json:"key,omitempty"`
+	// OldKey is, for a replace that changes the object's identity (a
+	// subscription moved to another API), the key of the object it deletes.
+	OldKey string `json:"oldKey,omitempty"`
+	// Cascade lists what the server deletes with the object (an
+	// application's keys and subscriptions), by kind and key.
+	Cascade []Ref `json:"cascade,omitempty"`
+}
+
 // Step is one write of an apply: a planned change bound to the provider
 // call that performs it.
 type Step struct {
@@ -56,6 +71,11 @@ type Step struct {
 	// that must happen first (the deletes of its dependents, or the update
 	// that stops a dependent from using it).
 	DependsOn []Ref
+	// Identity is the write's effect on the inventory.
+	Identity Identity
+	// Blocked, when set, is why the server would refuse this delete (the
+	// plan's pre-flight): the step is never attempted and the run fails.
+	Blocked string
 }
 
 // Ref returns the step's object.

@@ -25,7 +25,7 @@ func (c *normCtx) application(a *spec.Application, desired bool) view {
 	s := &a.Spec
 	v := c.newView(spec.KindApplication, &a.Object, desired)
 	// APIM compares application names case-insensitively (WSO2-API §3.3).
-	v.key = strings.ToLower(a.Metadata.Name)
+	v.key = a.Key()
 	v.add(field{path: "spec.owner", value: owner(s.Owner), always: true, fold: true, replace: reasonAppOwner})
 	v.add(field{path: "spec.throttlingPolicy", value: s.ThrottlingPolicy, always: true})
 	// APIM forces JWT whatever is sent (WSO2-API §7.4): shown, never compared.
@@ -56,7 +56,7 @@ func (c *normCtx) applicationKeys(a *spec.Application, desired bool) []view {
 		pos := fmt.Sprintf("spec.keys[%d]", i)
 		v := c.newView(KindApplicationKey, &a.Object, desired)
 		v.name = KeyName(a.Metadata.Name, keyType, k.KeyManager)
-		v.key = strings.ToLower(a.Metadata.Name) + "/" + id
+		v.key = spec.ApplicationKeyKey(a.Metadata.Name, keyType, k.KeyManager)
 		v.group = strings.ToLower(a.Metadata.Name) + "/" + keyType
 		if desired {
 			v.src = a.Pos(pos)

@@ -26,7 +26,7 @@ func (c *normCtx) certificate(cert *spec.Certificate, desired bool) *view {
 		return nil
 	}
 	v := c.newView(spec.KindCertificate, &cert.Object, desired)
-	v.key = cert.AliasOrName()
+	v.key = cert.Key()
 	v.add(field{path: "spec.usage", value: s.Usage, always: true, replace: reasonCertUsage})
 	fp, err := c.sourceFingerprint(&cert.Object, "spec.source", s.Source)
 	f := field{path: "spec.source", value: fp, always: true, replace: reasonCertContent}

@@ -100,8 +100,16 @@ func Compute(desired, live *spec.State, opts Options) *Plan {
 	// Replaced key managers with live keys: APIM refuses to delete them.
 	kmReplaced := map[string]bool{}
 	signedIn := signedInUser(live)
+	// What the server deletes with each live application (WSO2-API §3.3).
+	deps := map[string][]*view{}
+	for _, kind := range []spec.Kind{KindApplicationKey, spec.KindSubscription} {
+		for i := range lv[kind] {
+			v := &lv[kind][i]
+			deps[dependentApp(v)] = append(deps[dependentApp(v)], v)
+		}
+	}
 	for _, kind := range KindOrder {
-		pairs, onlyD, onlyL := match(dv[kind], lv[kind])
+		pairs, onlyD, onlyL := match(dv[kind], lv[kind], c.label)
 		for _, pr := range pairs {
 			d := pr[0]
 			if app, ok := appReplaced[dependentApp(d)]; ok {
@@ -115,6 +123,7 @@ func Compute(desired, live *spec.State, opts Options) *Plan {
 					break
 				}
 				appReplaced[d.key] = d.name
+				ch.Cascade = cascade(deps[pr[1].key])
 			case kind == spec.KindKeyManager && ch.Action == Replace:
 				kmReplaced[d.name] = true
 			}
@@ -127,13 +136,13 @@ func Compute(desired, live *spec.State, opts Options) *Plan {
 			if kind == spec.KindApplication {
 				appGone[l.key] = true
 			}
-			if kind == KindApplicationKey && appGone[keyApp(l)] {
-				continue
+			if (kind == KindApplicationKey || kind == spec.KindSubscription) && appGone[dependentApp(l)] {
+				continue // deleted with its application, or left alone with it
 			}
 			if _, ok := appReplaced[dependentApp(l)]; ok {
 				continue // deleted with the application it belongs to
 			}
-			c.orphan(p, l, empty)
+			c.orphan(p, l, empty, deps[l.key])
 		}
 	}
 	c.warnKeyManagersInUse(kmReplaced, lv[KindApplicationKey])
@@ -156,6 +165,27 @@ func Compute(desired, live *spec.State, opts Options) *Plan {
 	return p
 }
 
+// label is the manifest name the inventory recorded for a live object.
+func (c *normCtx) label(v *view) string {
+	if c.opts.Label == nil || v.key == "" {
+		return ""
+	}
+	return c.opts.Label(v.kind, v.key)
+}
+
+// cascade lists the live dependents a delete takes with it.
+func cascade(vs []*view) []Ref {
+	var out []Ref
+	for _, v := range vs {
+		out = append(out, Ref{Kind: v.kind, Name: v.name, Key: v.key,
+			Reason: "deleted by the server with its application"})
+	}
+	slices.SortFunc(out, func(a, b Ref) int {
+		return cmp.Or(cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
 // keyApp returns the application key (lower-case name) of a key view.
 func keyApp(v *view) string {
 	g, _, _ := strings.Cut(v.group, "/")
@@ -169,8 +199,9 @@ func dependentApp(v *view) string {
 	case KindApplicationKey:
 		return keyApp(v)
 	case spec.KindSubscription:
-		app, _, _ := strings.Cut(v.key, "\x00")
-		return app
+		f, _ := v.get("spec.application")
+		app, _ := f.value.(string)
+		return strings.ToLower(app)
 	}
 	return ""
 }
@@ -252,27 +283,37 @@ func (c *normCtx) warnKeyManagersInUse(replaced map[string]bool, liveKeys []view
 // manifest name (the same object whose identity changed: a replace), then,
 // for application keys, by application and key type (a new key manager).
 // Indexed, because an IS may hold tens of thousands of users.
-func match(d, l []view) (pairs [][2]*view, onlyD, onlyL []*view) {
+func match(d, l []view, label func(*view) string) (pairs [][2]*view, onlyD, onlyL []*view) {
 	used := make([]bool, len(l))
 	paired := make([]bool, len(d))
-	for _, id := range []func(v *view) string{
-		func(v *view) string { return "k\x00" + v.key },
-		func(v *view) string { return "n\x00" + v.name },
-		func(v *view) string {
+	type pass struct{ desired, live func(v *view) string }
+	same := func(f func(v *view) string) pass { return pass{f, f} }
+	for _, id := range []pass{
+		same(func(v *view) string { return "k\x00" + v.key }),
+		same(func(v *view) string { return "n\x00" + v.name }),
+		// The inventory's label: the manifest name an owned live object
+		// was created for, whose identity the manifest has since changed.
+		{func(v *view) string { return "n\x00" + v.name }, func(v *view) string {
+			if n := label(v); n != "" {
+				return "n\x00" + n
+			}
+			return ""
+		}},
+		same(func(v *view) string {
 			if v.group == "" {
 				return ""
 			}
 			return "g\x00" + v.group
-		},
+		}),
 	} {
 		index := map[string][]int{}
 		for j := range l {
-			if k := id(&l[j]); !used[j] && k != "" {
+			if k := id.live(&l[j]); !used[j] && k != "" {
 				index[k] = append(index[k], j)
 			}
 		}
 		for i := range d {
-			k := id(&d[i])
+			k := id.desired(&d[i])
 			if paired[i] || k == "" {
 				continue
 			}
@@ -303,7 +344,13 @@ func match(d, l []view) (pairs [][2]*view, onlyD, onlyL []*view) {
 // compare plans a paired object: NoOp, Update, or Replace when a differing
 // field cannot change in place.
 func (c *normCtx) compare(d, l *view) Change {
-	ch := Change{Kind: d.kind, Name: d.name, Source: d.src, Action: NoOp}
+	ch := Change{Kind: d.kind, Name: d.name, Source: d.src, Action: NoOp, Key: d.key}
+	if l.key != d.key {
+		ch.OldKey = l.key
+	}
+	if l.name != d.name {
+		ch.LiveName = l.name
+	}
 	var paths, reasons []string
 	for _, f := range d.fields {
 		if !d.compared(f) {
@@ -343,7 +390,7 @@ func (c *normCtx) compare(d, l *view) Change {
 }
 
 func (c *normCtx) create(d *view) Change {
-	ch := Change{Kind: d.kind, Name: d.name, Action: Create, Source: d.src,
+	ch := Change{Kind: d.kind, Name: d.name, Action: Create, Source: d.src, Key: d.key,
 		Reason: "declared, not found live", After: d.values(true), Sensitive: d.hasSensitive()}
 	for _, f := range d.fields {
 		if d.shown(f) && !absent(f.value) {
@@ -355,11 +402,11 @@ func (c *normCtx) create(d *view) Change {
 
 // orphan plans a live object nobody declares: deleted when owned and
 // pruning is on, else reported as unmanaged; protected ones are neither.
-func (c *normCtx) orphan(p *Plan, l *view, empty bool) {
+func (c *normCtx) orphan(p *Plan, l *view, empty bool, deps []*view) {
 	if IsProtected(l.kind, l.name) {
 		return
 	}
-	owned := c.opts.Owned != nil && c.opts.Owned(l.kind, l.name)
+	owned := c.opts.Owned != nil && c.opts.Owned(l.kind, l.key)
 	var reason string
 	switch {
 	case !owned:
@@ -374,12 +421,13 @@ func (c *normCtx) orphan(p *Plan, l *view, empty bool) {
 		return
 	}
 	ch := Change{Kind: l.kind, Name: l.name, Action: Delete, Before: l.values(false), Sensitive: l.hasSensitive(),
-		Reason: "no longer declared; wso2sync created it and prune is owned"}
+		Key: l.key, Reason: "no longer declared; wso2sync created it and prune is owned"}
 	switch l.kind {
 	case KindApplicationKey:
 		ch.Reason += "; APIM has no DELETE for a key mapping (WSO2-API §5.5): it is removed with clean-up"
 	case spec.KindApplication:
 		ch.Reason += "; APIM also removes its keys and subscriptions"
+		ch.Cascade = cascade(deps)
 	}
 	for _, f := range l.fields {
 		if !isZero(f.value) {

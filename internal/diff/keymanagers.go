@@ -30,7 +30,7 @@ const reasonKMType = "the type of a key manager cannot change in place (its conn
 func (c *normCtx) keyManager(km *spec.KeyManager, desired bool) view {
 	s := &km.Spec
 	v := c.newView(spec.KindKeyManager, &km.Object, desired)
-	v.key = km.Metadata.Name
+	v.key = km.Key()
 	v.add(field{path: "spec.type", value: s.Type, always: true, replace: reasonKMType})
 	v.add(field{path: "spec.displayName", value: s.DisplayName})
 	v.add(field{path: "spec.description", value: s.Description})

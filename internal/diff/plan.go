@@ -41,6 +41,10 @@ const (
 	// Rotate renews a server-generated secret (an application key's
 	// consumer secret); added by the secrets wiring, never by Compute.
 	Rotate Action = "rotate"
+	// Blocked is a delete the server would refuse (a tier still offered
+	// by an API, a key manager still used by keys): shown with its reason
+	// and BlockedBy, never attempted; apply exits 1 (Preflight).
+	Blocked Action = "blocked"
 )
 
 // Plan is the difference between the manifests and the live estate, as
@@ -68,6 +72,7 @@ type Plan struct {
 type Summary struct {
 	Create, Update, Replace, Delete, NoOp int
 	Rotate                                int
+	Blocked                               int `json:",omitempty"`
 }
 
 // Change is what happens to one object.
@@ -89,6 +94,24 @@ type Change struct {
 	// zero for deletes.
 	Source    spec.Position
 	Sensitive bool
+
+	// Key is the object's natural key (spec, one definition per kind):
+	// what the inventory records and prune asks about. For a delete, the
+	// live object's.
+	Key string `json:",omitempty"`
+	// LiveName is the live object's name when it differs from Name: a
+	// replace paired through the inventory's label (a subscription moved
+	// to another API), whose old object is found by it.
+	LiveName string `json:",omitempty"`
+	// OldKey is the live object's key when a replace changes it.
+	OldKey string `json:",omitempty"`
+	// Cascade lists what the server deletes with the object (a delete or
+	// replace of an application takes its keys and subscriptions): shown
+	// under the change, counted by maxDeletes, dropped from the inventory.
+	Cascade []Ref `json:",omitempty"`
+	// BlockedBy lists the live objects that make the server refuse a
+	// Blocked delete.
+	BlockedBy []Ref `json:",omitempty"`
 }
 
 // FieldDiff is one field of a Change, in manifest terms
@@ -107,6 +130,8 @@ type Ref struct {
 	Kind   spec.Kind
 	Name   string
 	Reason string
+	// Key is the object's natural key, when it matters (cascades).
+	Key string `json:",omitempty"`
 }
 
 // HasChanges reports whether applying the plan would write anything.
@@ -132,10 +157,15 @@ type Options struct {
 	// Prune is the environment's prune policy: "owned" deletes undeclared
 	// objects that Owned reports; anything else ("off", "") deletes nothing.
 	Prune string
-	// Owned reports whether wso2sync created an object (the inventory).
-	// Application keys are asked as (KindApplicationKey, "<app>/<TYPE>/<km>").
-	// nil owns nothing.
-	Owned func(kind spec.Kind, name string) bool
+	// Owned reports whether wso2sync created an object (the inventory),
+	// asked by kind and natural key (spec: Subscription.Key, …; application
+	// keys as spec.ApplicationKeyKey). nil owns nothing.
+	Owned func(kind spec.Kind, key string) bool
+	// Label returns the manifest name an owned object was created for ("":
+	// unknown), so that a declared object whose identity changed (a
+	// subscription moved to another API) pairs with its old self as a
+	// replace. nil knows none.
+	Label func(kind spec.Kind, key string) string
 	// ResolveSecret returns a secret's value, so the plan can show its
 	// fingerprint; the value itself never enters the plan. nil (or false)
 	// shows the reference instead.

@@ -15,7 +15,7 @@ func (c *normCtx) throttlingPolicy(p *spec.ThrottlingPolicy, desired bool) view 
 	s := &p.Spec
 	v := c.newView(spec.KindThrottlingPolicy, &p.Object, desired)
 	level := strings.ToLower(s.Level)
-	v.key = level + "/" + p.Metadata.Name
+	v.key = p.Key()
 	v.add(field{path: "spec.level", value: level, always: true, replace: reasonTierLevel})
 	v.add(field{path: "spec.displayName", value: s.DisplayName})
 	v.add(field{path: "spec.description", value: s.Description})

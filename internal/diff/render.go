@@ -70,6 +70,8 @@ func marker(a Action) string {
 		return "-"
 	case Rotate:
 		return "±"
+	case Blocked:
+		return "!"
 	}
 	return " "
 }
@@ -87,6 +89,8 @@ func label(a Action) string {
 		return "delete"
 	case Rotate:
 		return "rotate secret"
+	case Blocked:
+		return "delete blocked, not attempted"
 	}
 	return "no change"
 }
@@ -117,10 +121,41 @@ func (p *Plan) SummaryLine() string {
 		return "No changes. The live estate matches the manifests."
 	}
 	s := p.Summary
+	line := fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete", s.Create, s.Update, s.Replace, s.Delete)
 	if s.Rotate > 0 {
-		return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete, %d to rotate.", s.Create, s.Update, s.Replace, s.Delete, s.Rotate)
+		line += fmt.Sprintf(", %d to rotate", s.Rotate)
 	}
-	return fmt.Sprintf("Plan: %d to create, %d to update, %d to replace, %d to delete.", s.Create, s.Update, s.Replace, s.Delete)
+	if n := p.Cascaded(); n > 0 {
+		line += fmt.Sprintf(" (+%d deleted with them)", n)
+	}
+	if s.Blocked > 0 {
+		line += fmt.Sprintf("; %d blocked", s.Blocked)
+	}
+	return line + "."
+}
+
+// Cascaded counts what the plan's deletes remove with them.
+func (p *Plan) Cascaded() int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action == Delete {
+			n += len(c.Cascade)
+		}
+	}
+	return n
+}
+
+// notes are the lines a renderer prints under a change: what the server
+// deletes with it and what blocks it.
+func notes(c Change) []string {
+	var out []string
+	for _, r := range c.Cascade {
+		out = append(out, fmt.Sprintf("also deletes %s %s (%s)", r.Kind, r.Name, r.Reason))
+	}
+	for _, r := range c.BlockedBy {
+		out = append(out, fmt.Sprintf("blocked by %s %s (%s)", r.Kind, r.Name, r.Reason))
+	}
+	return out
 }
 
 // fieldSafe is the value a renderer may print for a field: sensitive

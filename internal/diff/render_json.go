@@ -28,6 +28,7 @@ type jsonSummary struct {
 	Delete  int `json:"delete"`
 	NoOp    int `json:"noop"`
 	Rotate  int `json:"rotate,omitempty"`
+	Blocked int `json:"blocked,omitempty"`
 }
 
 type jsonChange struct {
@@ -40,6 +41,10 @@ type jsonChange struct {
 	Fields    []jsonField    `json:"fields"`
 	Before    map[string]any `json:"before"`
 	After     map[string]any `json:"after"`
+	// Cascade: what the server deletes with the object; BlockedBy: what
+	// makes it refuse a blocked delete. Left out when empty.
+	Cascade   []jsonRef `json:"cascade,omitempty"`
+	BlockedBy []jsonRef `json:"blockedBy,omitempty"`
 }
 
 type jsonField struct {
@@ -80,10 +85,16 @@ func RenderJSON(w io.Writer, p *Plan, opts RenderOptions) error {
 				Before: fieldSafe(f.Path, f.Before, f.Sensitive), After: fieldSafe(f.Path, f.After, f.Sensitive),
 				Sensitive: f.Sensitive, ForcesReplace: f.ForcesReplace, Source: opts.jsonPos(f.Source)})
 		}
+		for _, r := range c.Cascade {
+			jc.Cascade = append(jc.Cascade, jsonRef{Kind: r.Kind, Name: r.Name, Reason: r.Reason})
+		}
+		for _, r := range c.BlockedBy {
+			jc.BlockedBy = append(jc.BlockedBy, jsonRef{Kind: r.Kind, Name: r.Name, Reason: r.Reason})
+		}
 		out.Changes = append(out.Changes, jc)
 	}
 	for _, u := range p.Unmanaged {
-		out.Unmanaged = append(out.Unmanaged, jsonRef(u))
+		out.Unmanaged = append(out.Unmanaged, jsonRef{Kind: u.Kind, Name: u.Name, Reason: u.Reason})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -71,7 +71,7 @@ func RenderMarkdown(w io.Writer, p *Plan, opts RenderOptions) error {
 // + (green), - (red) and ! (changed).
 func mdChange(c Change, opts RenderOptions) []string {
 	head := fmt.Sprintf("%s (%s)", c.Name, label(c.Action))
-	if c.Action == Replace || c.Action == Delete || c.Action == Rotate {
+	if c.Action == Replace || c.Action == Delete || c.Action == Rotate || c.Action == Blocked {
 		head = fmt.Sprintf("%s (%s: %s)", c.Name, label(c.Action), c.Reason)
 	}
 	if where := opts.where(c.Source); where != "" {
@@ -86,6 +86,8 @@ func mdChange(c Change, opts RenderOptions) []string {
 		}
 	case Delete:
 		out = append(out, "- "+head)
+	case Blocked:
+		out = append(out, "! "+head)
 	default:
 		out = append(out, "! "+head)
 		for _, f := range c.Fields {
@@ -101,6 +103,9 @@ func mdChange(c Change, opts RenderOptions) []string {
 				fmt.Sprintf("-     %s: %s", f.Path, mdValue(f.Path, f.Before, false)),
 				fmt.Sprintf("+     %s: %s%s", f.Path, mdValue(f.Path, f.After, false), note))
 		}
+	}
+	for _, n := range notes(c) {
+		out = append(out, "!     "+n)
 	}
 	return out
 }

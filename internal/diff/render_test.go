@@ -75,7 +75,9 @@ func scenario(t *testing.T) *Plan {
 	// replace: the endpoint certificate now holds another certificate.
 	live.Certificates[0].Spec.Source.PEM = readPEM(t, &desired.Certificates[1].Object, "spec.source.file", "certs/wso2is.pem")
 
-	owned := map[string]bool{"old-client": true, "old-client--forex": true, "payment-client/SANDBOX/WSO2IS": true}
+	// Ownership is by natural key (the subscription's is its application
+	// and API, not its name).
+	owned := map[string]bool{"old-client": true, "old-client/forexapi/1.0.0": true, "payment-client/SANDBOX/WSO2IS": true}
 	return Compute(desired, live, Options{
 		Prune: PruneOwned,
 		Owned: func(_ spec.Kind, name string) bool { return owned[name] },
@@ -124,9 +126,8 @@ func TestScenarioActions(t *testing.T) {
 		"ApplicationKey/forex-client/PRODUCTION/WSO2IS":       Replace,
 		"ApplicationKey/rule-engine-client/PRODUCTION/WSO2IS": Create,
 		"ApplicationKey/payment-client/SANDBOX/WSO2IS":        Delete,
-		"Subscription/old-client--forex":                      Delete,
-		"User/bob":                                            Update,
-		"Certificate/backend":                                 Replace,
+		"User/bob":            Update,
+		"Certificate/backend": Replace,
 	}
 	got := map[string]Action{}
 	for _, c := range p.Changes {
@@ -142,16 +143,28 @@ func TestScenarioActions(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("%d changes, want %d:\n%s", len(got), len(want), describe(p))
 	}
-	// old-client's key is deleted with the application, not planned apart.
+	// old-client's key and subscription are deleted with the application,
+	// not planned apart: they are its cascade.
 	for _, c := range p.Changes {
-		if strings.HasPrefix(c.Name, "old-client/") {
-			t.Errorf("key of a deleted application planned: %s", c.Name)
+		if strings.HasPrefix(c.Name, "old-client/") || strings.HasPrefix(c.Name, "old-client--") {
+			t.Errorf("dependent of a deleted application planned: %s", c.Name)
+		}
+		if c.Kind == spec.KindApplication && c.Name == "old-client" {
+			var got []string
+			for _, r := range c.Cascade {
+				got = append(got, string(r.Kind)+"/"+r.Name+" "+r.Key)
+			}
+			want := []string{"ApplicationKey/old-client/PRODUCTION/WSO2IS old-client/PRODUCTION/WSO2IS",
+				"Subscription/old-client--forex old-client/forexapi/1.0.0"}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("cascade of old-client = %q, want %q", got, want)
+			}
 		}
 	}
 	wantUnmanaged := []Ref{
-		{spec.KindApplication, "legacy-app", "not created by wso2sync"},
-		{spec.KindUser, "carol", "not created by wso2sync"},
-		{KindApplicationKey, "profile-client/SANDBOX/WSO2IS", "not created by wso2sync"},
+		{Kind: spec.KindApplication, Name: "legacy-app", Reason: "not created by wso2sync"},
+		{Kind: spec.KindUser, Name: "carol", Reason: "not created by wso2sync"},
+		{Kind: KindApplicationKey, Name: "profile-client/SANDBOX/WSO2IS", Reason: "not created by wso2sync"},
 	}
 	if len(p.Unmanaged) != len(wantUnmanaged) {
 		t.Fatalf("unmanaged = %v, want %v", p.Unmanaged, wantUnmanaged)
@@ -161,7 +174,7 @@ func TestScenarioActions(t *testing.T) {
 			t.Errorf("unmanaged[%d] = %v, want %v", i, p.Unmanaged[i], u)
 		}
 	}
-	if s := p.Summary; s != (Summary{Create: 2, Update: 4, Replace: 3, Delete: 3, NoOp: s.NoOp}) || s.NoOp == 0 {
+	if s := p.Summary; s != (Summary{Create: 2, Update: 4, Replace: 3, Delete: 2, NoOp: s.NoOp}) || s.NoOp == 0 {
 		t.Errorf("summary = %+v", s)
 	}
 }

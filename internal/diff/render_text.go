@@ -90,7 +90,7 @@ func (t *textWriter) comment(s string) string {
 
 func (t *textWriter) change(c Change) {
 	head := fmt.Sprintf("%s: %s", c.Name, label(c.Action))
-	if c.Action == Replace || c.Action == Delete || c.Action == Rotate {
+	if c.Action == Replace || c.Action == Delete || c.Action == Rotate || c.Action == Blocked {
 		head += " (" + c.Reason + ")"
 	}
 	t.linef("  %s %s%s", t.paint(actionColor(c.Action), marker(c.Action)), head, t.comment(t.opts.where(c.Source)))
@@ -100,7 +100,7 @@ func (t *textWriter) change(c Change) {
 		switch c.Action {
 		case Create:
 			t.linef("      %s %s: %s", t.paint(ansiGreen, "+"), f.Path, after)
-		case Delete:
+		case Delete, Blocked:
 			t.linef("      %s %s: %s", t.paint(ansiRed, "-"), f.Path, before)
 		default:
 			note := t.opts.where(f.Source)
@@ -109,6 +109,9 @@ func (t *textWriter) change(c Change) {
 			}
 			t.linef("      %s %s: %s → %s%s", t.paint(ansiYellow, "~"), f.Path, before, after, t.comment(note))
 		}
+	}
+	for _, n := range notes(c) {
+		t.linef("      %s %s", t.paint(ansiRed, "!"), n)
 	}
 }
 

@@ -1,8 +1,6 @@
 package diff
 
 import (
-	"strings"
-
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -17,23 +15,11 @@ func (c *normCtx) role(r *spec.Role, desired bool) view {
 	if display == "" {
 		display = r.Metadata.Name
 	}
-	typ := audienceType(s.Audience.Type)
-	v.key = strings.ToLower(display) + "\x00" + typ + "\x00" + s.Audience.Application
+	typ := spec.AudienceType(s.Audience.Type)
+	v.key = r.Key()
 	v.add(field{path: "spec.displayName", value: display, always: true})
 	v.add(field{path: "spec.audience.type", value: typ, always: true, replace: reasonRoleAudience})
 	v.add(field{path: "spec.audience.application", value: s.Audience.Application, always: true, replace: reasonRoleAudience})
 	v.add(field{path: "spec.permissions", value: set(s.Permissions, nil), always: true})
 	return v
-}
-
-// audienceType lower-cases the audience and repairs the spelling some IS
-// schemas use ("applciation", WSO2-API §7.18); no audience is organization.
-func audienceType(t string) string {
-	switch t = strings.ToLower(strings.TrimSpace(t)); t {
-	case "", "org":
-		return "organization"
-	case "applciation", "app":
-		return "application"
-	}
-	return t
 }

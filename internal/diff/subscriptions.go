@@ -1,8 +1,6 @@
 package diff
 
 import (
-	"strings"
-
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -12,7 +10,7 @@ const reasonSubscriptionTarget = "a subscription is identified by its applicatio
 // application+API; a tier change is an in-place update (PUT).
 func (c *normCtx) subscription(s *spec.Subscription, desired bool) view {
 	v := c.newView(spec.KindSubscription, &s.Object, desired)
-	v.key = strings.ToLower(s.Spec.Application) + "\x00" + s.Spec.API.Name + "\x00" + s.Spec.API.Version
+	v.key = s.Key()
 	v.add(field{path: "spec.application", value: s.Spec.Application, always: true, fold: true, replace: reasonSubscriptionTarget})
 	v.add(field{path: "spec.api", value: s.Spec.API.String(), always: true, replace: reasonSubscriptionTarget})
 	v.add(field{path: "spec.throttlingPolicy", value: s.Spec.ThrottlingPolicy, always: true})

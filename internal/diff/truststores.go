@@ -18,7 +18,7 @@ func (c *normCtx) truststore(t *spec.Truststore, desired bool) view {
 	s := &t.Spec
 	v := c.newView(spec.KindTruststore, &t.Object, desired)
 	path := filepath.Clean(s.Path)
-	v.key = path
+	v.key = t.Key()
 	v.add(field{path: "spec.path", value: path, always: true, replace: reasonTruststorePath})
 	v.add(field{path: "spec.type", value: strings.ToUpper(s.Type), always: true})
 	// The store password opens the file; it cannot be read back from it.

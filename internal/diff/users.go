@@ -28,7 +28,7 @@ func (c *normCtx) user(u *spec.User, desired bool) view {
 		domain = "PRIMARY"
 	}
 	// User names compare case-insensitively in the default user stores.
-	v.key = domain + "/" + strings.ToLower(name)
+	v.key = u.Key()
 	v.add(field{path: "spec.userName", value: name, always: true, fold: true, replace: reasonUserName})
 	v.add(field{path: "spec.domain", value: domain, always: true, replace: reasonUserDomain})
 	if n := s.Name; n != nil {

@@ -39,6 +39,11 @@ type ReadOptions struct {
 	// and then keeping only the desired applications' (Read's result is
 	// the same as with Desired). Its error fails the Read.
 	Pending *Pending
+	// Owned, if set, widens the narrowed read: the keys and subscriptions
+	// of owned applications that are no longer declared are read too, so
+	// that the plan can show (and the prune guard count) what deleting them
+	// takes with it. Asked by kind and natural key.
+	Owned func(kind spec.Kind, key string) bool
 	// Concurrency bounds the goroutines fanning out per application or
 	// API (default: the APIM transport limiter's maximum, so that the
 	// limiter, which adapts to 429s, is the only throttle).
@@ -302,7 +307,8 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 	narrow := func(desiredApps map[string]bool) []apim.Found[*spec.Application] {
 		var needed []apim.Found[*spec.Application]
 		for _, f := range apps {
-			if desiredApps == nil || desiredApps[strings.ToLower(f.Object.Metadata.Name)] {
+			if desiredApps == nil || desiredApps[strings.ToLower(f.Object.Metadata.Name)] ||
+				(o.Owned != nil && o.Owned(spec.KindApplication, f.Object.Key())) {
 				needed = append(needed, f)
 			}
 		}
@@ -327,7 +333,7 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 			return false
 		}
 		skipOnce.Do(func() { skipSet = desiredSet(st) })
-		return !skipSet[strings.ToLower(name)]
+		return !skipSet[strings.ToLower(name)] && (o.Owned == nil || !o.Owned(spec.KindApplication, strings.ToLower(name)))
 	}
 	// errs holds the errors of speculative reads, returned only for
 	// applications that turn out to be desired.
@@ -431,7 +437,7 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 	subNames := map[string]string{}
 	if o.Desired != nil {
 		for _, s := range o.Desired.Subscriptions {
-			subNames[subKey(s.Spec.Application, s.Spec.API)] = s.Metadata.Name
+			subNames[s.Key()] = s.Metadata.Name
 		}
 	}
 	if perAPI {
@@ -458,7 +464,7 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 	}
 	for _, f := range needed {
 		for _, s := range subsByApp[f.ID] {
-			if n, ok := subNames[subKey(s.Object.Spec.Application, s.Object.Spec.API)]; ok {
+			if n, ok := subNames[s.Object.Key()]; ok {
 				s.Object.Metadata.Name = n
 			}
 			l.State.Subscriptions = append(l.State.Subscriptions, s.Object)
@@ -539,14 +545,14 @@ func (p *Providers) assembleIS(l *Live, o ReadOptions, want func(spec.Kind) bool
 	desiredUsers := map[string]string{}
 	if o.Desired != nil {
 		for _, r := range o.Desired.Roles {
-			desiredRoles[roleKey(cmpOr(r.Spec.DisplayName, r.Metadata.Name), r.Spec.Audience)] = r.Metadata.Name
+			desiredRoles[r.Key()] = r.Metadata.Name
 		}
 		for _, u := range o.Desired.Users {
-			desiredUsers[userKey(u.Spec.Domain, cmpOr(u.Spec.UserName, u.Metadata.Name))] = u.Metadata.Name
+			desiredUsers[u.Key()] = u.Metadata.Name
 		}
 	}
 	for _, r := range roles {
-		if n, ok := desiredRoles[roleKey(r.Object.Spec.DisplayName, r.Object.Spec.Audience)]; ok {
+		if n, ok := desiredRoles[r.Object.Key()]; ok {
 			r.Object.Metadata.Name = n
 		}
 		roleName[r.ID] = r.Object.Metadata.Name
@@ -557,7 +563,7 @@ func (p *Providers) assembleIS(l *Live, o ReadOptions, want func(spec.Kind) bool
 		l.setID(spec.KindRole, r.Object.Metadata.Name, r.ID)
 	}
 	for _, u := range users {
-		if n, ok := desiredUsers[userKey(u.Object.Spec.Domain, u.Object.Spec.UserName)]; ok {
+		if n, ok := desiredUsers[u.Object.Key()]; ok {
 			u.Object.Metadata.Name = n
 		}
 		if roles != nil {
@@ -583,19 +589,6 @@ func (p *Providers) assembleIS(l *Live, o ReadOptions, want func(spec.Kind) bool
 	for _, m := range l.RoleMembers {
 		slices.Sort(m)
 	}
-}
-
-func subKey(app string, api spec.APIRef) string {
-	return strings.ToLower(app) + "\x00" + strings.ToLower(api.Name) + "\x00" + api.Version
-}
-
-func roleKey(display string, aud spec.RoleAudience) string {
-	t := cmpOr(aud.Type, "organization")
-	return display + "\x00" + t + "\x00" + aud.Application
-}
-
-func userKey(domain, name string) string {
-	return strings.ToLower(cmpOr(domain, "PRIMARY") + "/" + name)
 }
 
 func sortState(s *spec.State) {

@@ -104,11 +104,7 @@ func (p *Pass) Secrets() *SecretOptions { return &p.Options.Secrets }
 // rotations due or asked for): the plan that `plan`, a dry run and an
 // enforcing pass all show. Errors are *StageError (StageRead, StageSecrets).
 func (p *Pass) MakePlan(ctx context.Context, inv *apply.Inventory) (*diff.Plan, error) {
-	var owned func(spec.Kind, string) bool
-	if inv != nil {
-		owned = inv.OwnedFunc()
-	}
-	plan, err := p.Compute(ctx, owned)
+	plan, err := p.compute(ctx, ownership{}.ofInventory(inv))
 	if err != nil {
 		return nil, stageError(StageRead, err)
 	}
@@ -258,6 +254,10 @@ func (p *Pass) Enforce(ctx context.Context, o EnforceOptions) (*EnforceResult, e
 		return res, err
 	}
 	res.Plan = plan
+	// A version-1 inventory was re-keyed by MakePlan: keep that.
+	if err := inv.Save(); err != nil {
+		return res, stageError(StageInventory, err)
+	}
 	desired := 0
 	for _, n := range p.State.Count() {
 		desired += n

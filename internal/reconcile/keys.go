@@ -68,7 +68,14 @@ func (p *Pass) key(ctx context.Context, c diff.Change) error {
 	a := p.Providers.APIM.Keys
 	ref := p.appRef(appName)
 	if c.Action == diff.Delete || c.Action == diff.Replace {
-		if lk := p.liveKey(appName, keyType, km); lk != nil && lk.KeyMappingID != "" {
+		// The live key of a replace may be another key manager's (LiveName).
+		lApp, lType, lKM := appName, keyType, km
+		if c.LiveName != "" {
+			if a, t, k, ok := splitKeyName(c.LiveName); ok {
+				lApp, lType, lKM = a, t, k
+			}
+		}
+		if lk := p.liveKey(lApp, lType, lKM); lk != nil && lk.KeyMappingID != "" {
 			if err := a.CleanUp(ctx, ref, lk.KeyMappingID); err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/secrets"
@@ -158,18 +159,68 @@ func (p *Pass) providerOptions() providers.Options {
 }
 
 // Compute reads the live estate and computes the plan; owned is the
-// inventory's OwnedFunc (nil owns nothing). It can be called again (after
-// an apply, to check convergence).
+// inventory's OwnedFunc (nil owns nothing), asked by kind and natural key.
+// It can be called again (after an apply, to check convergence).
 func (p *Pass) Compute(ctx context.Context, owned func(spec.Kind, string) bool) (*diff.Plan, error) {
+	return p.compute(ctx, ownership{owned: owned})
+}
+
+// ownership is what a plan knows of the inventory.
+type ownership struct {
+	owned func(spec.Kind, string) bool
+	label func(spec.Kind, string) string
+	// migrate, if set, gives a version-1 inventory's entries their keys
+	// once the live state is read (apply.Inventory.Migrate).
+	migrate func(keyOf func(spec.Kind, string) (string, bool)) int
+}
+
+func (o ownership) ofInventory(inv *apply.Inventory) ownership {
+	if inv == nil {
+		return o
+	}
+	o.owned = inv.OwnedFunc()
+	o.label = func(k spec.Kind, key string) string { return inv.Label(apply.Ref{Kind: k, Name: key}) }
+	o.migrate = inv.Migrate
+	return o
+}
+
+// ownsUndeclaredApp reports whether live holds an owned application the
+// manifests no longer declare (whose keys and subscriptions a read narrowed
+// to the declared applications would have missed).
+func (p *Pass) ownsUndeclaredApp(live *providers.Live, owned func(spec.Kind, string) bool) bool {
+	if owned == nil {
+		return false
+	}
+	for _, a := range live.State.Applications {
+		if p.State.Application(a.Metadata.Name) == nil && owned(spec.KindApplication, a.Key()) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Pass) compute(ctx context.Context, own ownership) (*diff.Plan, error) {
 	if p.Providers == nil {
 		return nil, errors.New("reconcile: providers not open")
 	}
 	live, err := p.takeReadAhead(ctx)
+	if err == nil && live != nil && own.migrate != nil {
+		own.migrate(diff.NameKeys(p.State, live.State))
+	}
+	if err == nil && live != nil && p.ownsUndeclaredApp(live, own.owned) {
+		// The read ahead did not know the inventory: read again with it.
+		live = nil
+	}
 	if live == nil && err == nil {
-		live, err = p.Providers.Read(ctx, providers.ReadOptions{Desired: p.State})
+		live, err = p.Providers.Read(ctx, providers.ReadOptions{Desired: p.State, Owned: own.owned})
 	}
 	if err != nil {
 		return nil, err
+	}
+	if own.migrate != nil {
+		if left := own.migrate(diff.NameKeys(p.State, live.State)); left > 0 {
+			p.log.Warn("inventory entries of an older wso2sync not matched to an object yet; kept, and tried again next run", "entries", left)
+		}
 	}
 	if err := p.readTruststores(ctx, live); err != nil {
 		return nil, err
@@ -181,12 +232,24 @@ func (p *Pass) Compute(ctx context.Context, owned func(spec.Kind, string) bool) 
 	env := p.State.Environment
 	plan := diff.Compute(p.State, live.State, diff.Options{
 		Prune: env.Spec.Prune.Policy,
-		Owned: owned,
+		Owned: own.owned,
+		Label: own.label,
 		ResolveSecret: func(ref spec.SecretRef) (string, bool) {
 			v, err := p.Providers.Resolve(ctx, ref)
 			return v, err == nil
 		},
 	})
+	if diff.NeedsPreflight(plan) {
+		apis, err := p.Providers.APIM.APIs.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		uses := make([]diff.APIUse, 0, len(apis))
+		for _, a := range apis {
+			uses = append(uses, diff.APIUse{Name: a.Name, Version: a.Version, Tiers: a.ThrottlingPolicies})
+		}
+		diff.Preflight(plan, live.State, uses)
+	}
 	p.annotateTruststores(ctx, plan)
 	plan.LiveHash = LiveHash(live)
 	p.Plan = plan

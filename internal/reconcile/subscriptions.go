@@ -13,7 +13,9 @@ import (
 func (p *Pass) subscription(ctx context.Context, c diff.Change) error {
 	a := p.Providers.APIM.Subscriptions
 	if c.Action == diff.Delete || c.Action == diff.Replace {
-		if id := p.id(spec.KindSubscription, c.Name); id != "" {
+		// A replace that moves the subscription to another API deletes the
+		// live one, which has its own name (LiveName).
+		if id := p.id(spec.KindSubscription, cmpOr(c.LiveName, c.Name)); id != "" {
 			if err := a.Delete(ctx, id); err != nil {
 				return err
 			}

@@ -1,0 +1,366 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/sim"
+	"github.com/wso2sync/wso2sync/internal/spec"
+)
+
+// These scenarios are issue 13's first list: each one edits a copy of the
+// dev example after a converged apply, runs the enforcing pass (inventory,
+// journal, prune guard) and judges the result by reading the simulator's
+// state directly (sim.Dump), never through wso2sync's providers or diff.
+
+// workEnv copies the example environments to a temp dir and returns the
+// copy of dev.
+func workEnv(t *testing.T) string {
+	t.Helper()
+	envs := t.TempDir()
+	if err := os.CopyFS(envs, os.DirFS(filepath.Dir(exampleDir("dev")))); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(envs, "dev")
+}
+
+// edit replaces old by new in a file of the copied base folder.
+func edit(t *testing.T, dev, file, old, new string) {
+	t.Helper()
+	path := filepath.Join(dev, "..", "base", file)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s does not contain %q", file, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loadDir loads an environment directory against s with fast retries.
+func loadDir(t *testing.T, s *sim.Sim, dir string) *Pass {
+	t.Helper()
+	// The truststores are re-rooted beside the copied environments, the
+	// same root on every pass.
+	p, err := Load(context.Background(), Options{EnvDir: dir, APIMURL: s.APIMURL(), ISURL: s.ISURL(),
+		Trust: TrustOptions{Root: filepath.Join(dir, "..", "trust-root")},
+		Providers: providers.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
+			RetryAfterCap: 200 * time.Millisecond, Timeout: 10 * time.Second, MaxRetries: 2}})
+	if err != nil {
+		t.Fatalf("Load %s: %v (%v)", dir, err, p.Diagnostics)
+	}
+	return p
+}
+
+// enforce runs one enforcing pass of dir with its state in stateDir.
+func enforce(t *testing.T, s *sim.Sim, dir, stateDir string, o EnforceOptions) (*EnforceResult, error) {
+	t.Helper()
+	p := loadDir(t, s, dir)
+	o.StateDir = stateDir
+	return p.Enforce(context.Background(), o)
+}
+
+// converge runs an enforcing pass that must apply cleanly, then checks
+// that the next plan is empty.
+func converge(t *testing.T, s *sim.Sim, dir, stateDir string) *EnforceResult {
+	t.Helper()
+	res, err := enforce(t, s, dir, stateDir, EnforceOptions{})
+	if err != nil {
+		t.Fatalf("enforce: %v", err)
+	}
+	if res.Result != nil && res.Result.ExitCode() != 0 {
+		t.Fatalf("apply:\n%s\nplan:\n%s", res.Result.Report(), render(t, res.Plan))
+	}
+	again, err := enforce(t, s, dir, stateDir, EnforceOptions{BeforeApply: func(*diff.Plan) error { return errStop }})
+	if err != errStop {
+		t.Fatalf("second pass: %v", err)
+	}
+	if again.Plan.HasChanges() {
+		t.Fatalf("plan after the apply is not empty:\n%s", render(t, again.Plan))
+	}
+	return res
+}
+
+var errStop = &apply.Error{Message: "stop before applying"}
+
+// liveSubs lists the simulator's subscriptions as "application → API
+// version", read from its state.
+func liveSubs(s *sim.Sim) []string {
+	st := s.Dump().APIM
+	apps := map[string]string{}
+	for _, a := range st.Applications {
+		apps[a.ApplicationID] = a.Name
+	}
+	apis := map[string]string{}
+	for _, a := range st.APIs {
+		apis[a.ID] = a.Name + " " + a.Version
+	}
+	var out []string
+	for _, sub := range st.Subscriptions {
+		out = append(out, apps[sub.ApplicationID]+" → "+apis[sub.APIID])
+	}
+	slices.Sort(out)
+	return out
+}
+
+func changeOf(p *diff.Plan, kind spec.Kind, pred func(diff.Change) bool) *diff.Change {
+	for i, c := range p.Changes {
+		if c.Kind == kind && pred(c) {
+			return &p.Changes[i]
+		}
+	}
+	return nil
+}
+
+// A subscription removed from the manifests is deleted (it is owned: the
+// inventory records it by application and API, not by its manifest name).
+func TestScenarioRemovedSubscriptionIsPruned(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	converge(t, s, dev, state)
+	if !slices.Contains(liveSubs(s), "payment-client → ForexAPI 1.0.0") {
+		t.Fatalf("the first apply did not subscribe: %v", liveSubs(s))
+	}
+	edit(t, dev, "subscriptions.yaml", `apiVersion: wso2sync/v1alpha1
+kind: Subscription
+metadata:
+  name: payment-client--forex
+spec:
+  application: payment-client
+  api: {name: ForexAPI, version: 1.0.0}
+  throttlingPolicy: Gold
+---
+`, "")
+	res := converge(t, s, dev, state)
+	c := changeOf(res.Plan, spec.KindSubscription, func(c diff.Change) bool { return c.Action == diff.Delete })
+	if c == nil || c.Key != "payment-client/forexapi/1.0.0" {
+		t.Fatalf("no delete of the removed subscription:\n%s", render(t, res.Plan))
+	}
+	if got := liveSubs(s); slices.Contains(got, "payment-client → ForexAPI 1.0.0") || !slices.Contains(got, "payment-client → PaymentAPI 1.0.0") {
+		t.Fatalf("live subscriptions %v", got)
+	}
+}
+
+// A subscription moved to another API (api: changed) is one replace: the
+// old subscription is deleted, the new one created.
+func TestScenarioMovedSubscriptionIsReplaced(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	converge(t, s, dev, state)
+	edit(t, dev, "subscriptions.yaml", `  name: payment-client--forex
+spec:
+  application: payment-client
+  api: {name: ForexAPI, version: 1.0.0}`, `  name: payment-client--forex
+spec:
+  application: payment-client
+  api: {name: WalletAPI, version: 1.0.0}`)
+	res := converge(t, s, dev, state)
+	c := changeOf(res.Plan, spec.KindSubscription, func(c diff.Change) bool { return c.Name == "payment-client--forex" })
+	if c == nil || c.Action != diff.Replace || !strings.Contains(c.Reason, "moving it means unsubscribing") {
+		t.Fatalf("want a replace with its reason:\n%s", render(t, res.Plan))
+	}
+	got := liveSubs(s)
+	if slices.Contains(got, "payment-client → ForexAPI 1.0.0") || !slices.Contains(got, "payment-client → WalletAPI 1.0.0") {
+		t.Fatalf("live subscriptions %v", got)
+	}
+}
+
+// Deleting an application counts its keys and subscriptions against
+// maxDeletes, shows them under the delete, and drops them from the
+// inventory.
+func TestScenarioCascadesAreCounted(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	converge(t, s, dev, state)
+	// ledger-client: two keys and one subscription.
+	removeDoc(t, dev, "applications.yaml", "ledger-client")
+	removeDoc(t, dev, "subscriptions.yaml", "ledger-client--ledger")
+	edit(t, dev, "../dev/wso2sync.yaml", "maxDeletes: 25", "maxDeletes: 3")
+	res, err := enforce(t, s, dev, state, EnforceOptions{})
+	var se *StageError
+	if err == nil || !asStage(err, &se) || se.Stage != StageDeletes || !strings.Contains(err.Error(), "would delete 4 objects") {
+		t.Fatalf("want the prune guard to count 1 application + 2 keys + 1 subscription = 4 > 3, got %v", err)
+	}
+	app := changeOf(res.Plan, spec.KindApplication, func(c diff.Change) bool { return c.Name == "ledger-client" })
+	if app == nil || app.Action != diff.Delete || len(app.Cascade) != 3 {
+		t.Fatalf("the delete does not list its cascade:\n%s", render(t, res.Plan))
+	}
+	if txt := render(t, res.Plan); !strings.Contains(txt, "also deletes Subscription") || !strings.Contains(txt, "(+3 deleted with them)") {
+		t.Fatalf("the text plan does not show the cascade:\n%s", txt)
+	}
+	res, err = enforce(t, s, dev, state, EnforceOptions{AllowDeletes: 4})
+	if err != nil || res.Result.ExitCode() != 0 {
+		t.Fatalf("apply with --allow-deletes 4: %v %v", err, res.Result)
+	}
+	for _, a := range s.Dump().APIM.Applications {
+		if a.Name == "ledger-client" {
+			t.Fatal("ledger-client still on APIM")
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(state, apply.InventoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "ledger-client") {
+		t.Fatalf("the inventory keeps entries of the deleted application:\n%s", b)
+	}
+}
+
+// removeDoc removes the YAML document whose metadata.name is name from a
+// base file.
+func removeDoc(t *testing.T, dev, file, name string) {
+	t.Helper()
+	path := filepath.Join(dev, "..", "base", file)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := strings.Split(string(b), "\n---\n")
+	var keep []string
+	found := false
+	for _, d := range docs {
+		if strings.Contains(d, "\n  name: "+name+"\n") {
+			found = true
+			continue
+		}
+		keep = append(keep, d)
+	}
+	if !found {
+		t.Fatalf("%s: no document named %s", file, name)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(keep, "\n---\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func asStage(err error, se **StageError) bool {
+	e, ok := err.(*StageError)
+	*se = e
+	return ok
+}
+
+// Deleting a tier an API still offers is blocked in the plan (reason and
+// the objects in the way), never attempted, and the apply fails.
+func TestScenarioBlockedTierDelete(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	converge(t, s, dev, state)
+	removeDoc(t, dev, "throttling-policies.yaml", "Platinum")
+	edit(t, dev, "subscriptions.yaml", "throttlingPolicy: Platinum", "throttlingPolicy: Gold")
+	s.ResetCounters()
+	res, err := enforce(t, s, dev, state, EnforceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := changeOf(res.Plan, spec.KindThrottlingPolicy, func(c diff.Change) bool { return c.Name == "Platinum" })
+	if c == nil || c.Action != diff.Blocked || !strings.Contains(c.Reason, "refused") {
+		t.Fatalf("want a blocked delete:\n%s", render(t, res.Plan))
+	}
+	var by []string
+	for _, r := range c.BlockedBy {
+		by = append(by, string(r.Kind)+" "+r.Name)
+	}
+	if want := []string{"API PaymentAPI 1.0.0", "API WalletAPI 1.0.0"}; !slices.Equal(by, want) {
+		t.Fatalf("blocked by %v, want %v", by, want)
+	}
+	if res.Result == nil || res.Result.ExitCode() != 1 || len(res.Result.Blocked) != 1 {
+		t.Fatalf("apply must fail on the blocked delete: %+v", res.Result)
+	}
+	if n := s.Stats().APIM.Route("DELETE /api/am/admin/v4/throttling/policies/subscription/{policyId}"); n != 0 {
+		t.Fatalf("the blocked delete was attempted %d times", n)
+	}
+	// The other changes of the run were applied: the subscription moved off Platinum.
+	for _, sub := range s.Dump().APIM.Subscriptions {
+		if sub.ThrottlingPolicy == "Platinum" {
+			t.Fatalf("subscription still on Platinum: %+v", sub)
+		}
+	}
+	// The tier is still there: nothing was deleted.
+	found := false
+	for _, p := range s.Dump().APIM.SubscriptionPolicies {
+		found = found || p.PolicyName == "Platinum"
+	}
+	if !found {
+		t.Fatal("Platinum is gone")
+	}
+}
+
+// A version-1 inventory (entries under plan names) is re-keyed on first
+// use, nothing dropped; the subscription recorded under its manifest name
+// is then owned by its natural key and pruned when removed. An entry that
+// matches no declared or live object is kept as it is (an older wso2sync
+// recorded a subscription under a manifest name that is gone: nothing can
+// tell which application and API it was).
+func TestInventoryMigratesVersion1(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	converge(t, s, dev, state)
+	// Rewrite the inventory as version 1 wrote it: kind and plan name.
+	path := filepath.Join(state, apply.InventoryFile)
+	var doc struct {
+		Version     int              `json:"version"`
+		Environment string           `json:"environment"`
+		Objects     []map[string]any `json:"objects"`
+	}
+	b, _ := os.ReadFile(path)
+	if err := json.Unmarshal(b, &doc); err != nil || doc.Version != 2 {
+		t.Fatalf("inventory: %v %s", err, b)
+	}
+	n := len(doc.Objects)
+	doc.Version = 1
+	for _, o := range doc.Objects {
+		delete(o, "key")
+	}
+	b, _ = json.Marshal(doc)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// One unknown entry that matches nothing: kept, never dropped.
+	inv, err := apply.LoadInventory(state, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv.Record(spec.KindSubscription, "", "gone--long-ago", "")
+	_ = inv.Save()
+
+	// First use: the manifests still declare everything, so every entry
+	// matches a declared object and is re-keyed.
+	converge(t, s, dev, state)
+	removeDoc(t, dev, "subscriptions.yaml", "payment-client--forex")
+	res := converge(t, s, dev, state)
+	if c := changeOf(res.Plan, spec.KindSubscription, func(c diff.Change) bool { return c.Action == diff.Delete }); c == nil {
+		t.Fatalf("the migrated inventory does not own the removed subscription:\n%s", render(t, res.Plan))
+	}
+	again, err := apply.LoadInventory(state, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := again.Objects()
+	// n entries, minus the pruned subscription, plus the unknown one.
+	if len(objs) != n {
+		t.Fatalf("inventory has %d entries, want %d: %+v", len(objs), n, objs)
+	}
+	for _, o := range objs {
+		if o.Key == "" && o.Name != "gone--long-ago" {
+			t.Errorf("entry not re-keyed: %+v", o)
+		}
+	}
+	if u := again.Unmatched(); len(u) != 1 || u[0].Name != "gone--long-ago" {
+		t.Errorf("unmatched entries %+v", u)
+	}
+	if !again.Owned(apply.Ref{Kind: spec.KindSubscription, Name: "ledger-client/ledgerapi/1.0.0"}) {
+		t.Error("a subscription is not owned by its natural key after the migration")
+	}
+}
