@@ -21,7 +21,11 @@ var pageTemplate = template.Must(template.New("status.html").Funcs(template.Func
 		if t.IsZero() {
 			return "never"
 		}
-		return HumanDuration(time.Since(t).Round(time.Second)) + " ago"
+		d := time.Since(t).Round(time.Second)
+		if d < time.Second {
+			return "just now"
+		}
+		return HumanDuration(d) + " ago"
 	},
 	"in": func(t time.Time) string {
 		if t.IsZero() {

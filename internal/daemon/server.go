@@ -110,7 +110,7 @@ func (d *Daemon) handleSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.metrics.webhooks.WithLabelValues("accepted").Inc()
-	queued := d.Trigger("webhook")
+	queued := d.Trigger(webhookReason(r.Header))
 	res := map[string]any{"result": "accepted", "queued": queued}
 	if !queued {
 		res["note"] = "a pass was already queued; it will see this change"

@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/providers/transport"
 )
 
 // Duration is a time.Duration that JSON writes as "1.5s".
@@ -105,8 +107,10 @@ type PassBrief struct {
 	Author    string `json:"author,omitempty"`
 	Message   string `json:"message,omitempty"`
 	CommitURL string `json:"commitURL,omitempty"`
-	// Changes is the number of changes planned, Applied and Failed how
-	// many were applied and failed.
+	// Planned: the pass got as far as a plan. Changes is the number of
+	// changes planned, Applied and Failed how many were applied and
+	// failed.
+	Planned bool   `json:"planned"`
 	Changes int    `json:"changes"`
 	Applied int    `json:"applied"`
 	Failed  int    `json:"failed"`
@@ -124,7 +128,7 @@ func (p *PassStatus) brief() PassBrief {
 	rev := p.Revision
 	b := PassBrief{ID: p.ID, Reason: p.Reason, Trigger: p.Trigger, Start: p.Start, Duration: p.Duration, Result: p.Result,
 		Commit: rev.Commit, Author: rev.Author, Message: rev.Message, CommitURL: rev.CommitURL,
-		Changes: p.Plan.Changes(), Applied: n, Failed: p.FailedSteps, Error: p.Error, Hint: p.Hint}
+		Planned: p.Estate != nil, Changes: p.Plan.Changes(), Applied: n, Failed: p.FailedSteps, Error: p.Error, Hint: p.Hint}
 	if rev.Commit != "" || rev.Digest != "" {
 		b.Revision = rev.Short()
 	}
@@ -234,10 +238,10 @@ func (d *Daemon) readiness(now time.Time) (bool, string) {
 		return true, "the last pass succeeded"
 	case d.lastSuccess != nil && now.Sub(d.lastSuccess.End) <= d.opts.ReadyGrace:
 		return true, fmt.Sprintf("the last pass ended %s, but the last success (%s ago) is within the grace of %s",
-			d.last.Result, now.Sub(d.lastSuccess.End).Round(time.Second), d.opts.ReadyGrace)
+			d.last.Result, HumanDuration(now.Sub(d.lastSuccess.End).Round(time.Second)), HumanDuration(d.opts.ReadyGrace))
 	case d.lastSuccess != nil:
 		return false, fmt.Sprintf("the last pass ended %s and the last success was %s ago (grace %s): %s",
-			d.last.Result, now.Sub(d.lastSuccess.End).Round(time.Second), d.opts.ReadyGrace, d.last.Error)
+			d.last.Result, HumanDuration(now.Sub(d.lastSuccess.End).Round(time.Second)), HumanDuration(d.opts.ReadyGrace), d.last.Error)
 	}
 	return false, fmt.Sprintf("no pass has succeeded yet; the last ended %s: %s", d.last.Result, d.last.Error)
 }
@@ -253,6 +257,14 @@ func hintFor(err error, result string, rev Revision) string {
 	if h := providers.HintOf(err); h != "" {
 		return h
 	}
+	switch transport.KindOf(err) {
+	case transport.KindServer, transport.KindRateLimited:
+		return "the server answered with an error after the retries: check its health and logs; the next pass retries after a backoff"
+	case transport.KindTransport:
+		return "no answer from the server: check its URL, DNS, TLS settings and that it is up; the next pass retries after a backoff"
+	case transport.KindUnauthorized, transport.KindForbidden:
+		return "the server refused the credentials: check spec.credentials and the user's roles and scopes"
+	}
 	switch {
 	case result == ResultInvalid:
 		return "fix the manifests as the errors say; nothing was applied and the estate keeps the last good state"
@@ -264,4 +276,29 @@ func hintFor(err error, result string, rev Revision) string {
 		return "the failed objects are listed with the servers' messages; the next pass retries them"
 	}
 	return "see the error; the next pass retries (after a backoff)"
+}
+
+// deliveryHeaders carry a webhook's delivery id, by forge.
+var deliveryHeaders = []string{"X-GitHub-Delivery", "X-Gitea-Delivery", "X-Gogs-Delivery", "X-Gitlab-Event-UUID", "X-Request-UUID", "X-Hook-UUID"}
+
+// webhookReason is the reason of a pass a webhook asked for, with its
+// delivery id when the forge sent one ("webhook: <id>"), so the history
+// matches the forge's list of deliveries. Only an id's safe characters
+// are kept.
+func webhookReason(h http.Header) string {
+	for _, name := range deliveryHeaders {
+		id := strings.Map(func(r rune) rune {
+			if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+				return r
+			}
+			return -1
+		}, h.Get(name))
+		if id != "" {
+			if len(id) > 64 {
+				id = id[:64]
+			}
+			return "webhook: " + id
+		}
+	}
+	return "webhook"
 }

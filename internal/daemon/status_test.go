@@ -269,3 +269,37 @@ func TestEventsStream(t *testing.T) {
 		t.Fatalf("events %+v", events)
 	}
 }
+
+// TestWebhookDeliveryInHistory: the delivery id a forge sends names the
+// webhook's pass in the history (only its safe characters).
+func TestWebhookDeliveryInHistory(t *testing.T) {
+	rec := newRecorder()
+	secret := []byte("s3cret")
+	d, base := startDaemon(t, Options{Source: staticSource{t.TempDir()}, Pass: rec.pass, WebhookSecret: secret,
+		Scheduler: SchedulerOptions{Interval: time.Hour}})
+	rec.wait(t, "start")
+	body := []byte(`{"ref":"refs/heads/main"}`)
+	req, _ := http.NewRequest(http.MethodPost, base+"/sync", strings.NewReader(string(body)))
+	req.Header.Set(SignatureHeader, Sign(secret, body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958<b>")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("webhook: %d", resp.StatusCode)
+	}
+	if r := rec.wait(t, "webhook"); r.Reason != "webhook: 72d3162e-cc78-11e3-81ab-4c9367dc0958b" {
+		t.Errorf("reason %q", r.Reason)
+	}
+	waitFor(t, "the webhook's pass", 5*time.Second, func() bool { return len(d.Status().History) == 2 })
+	if tr := d.Status().History[0].Trigger; tr.Kind != "webhook" || tr.Delivery != "72d3162e-cc78-11e3-81ab-4c9367dc0958b" {
+		t.Errorf("trigger %+v", tr)
+	}
+	if r := webhookReason(http.Header{}); r != "webhook" {
+		t.Errorf("no delivery header: %q", r)
+	}
+}

@@ -10,11 +10,17 @@
     live.textContent = text;
     live.className = "live" + (cls ? " " + cls : "");
   }
+  // Each event starts a refresh; only the latest one's answer is used
+  // (an earlier one may arrive after it, with an older page).
+  let generation = 0;
   async function refresh() {
+    const mine = ++generation;
     try {
       const resp = await fetch(location.pathname, { headers: { Accept: "text/html" }, cache: "no-store" });
       if (!resp.ok) return;
-      const doc = new DOMParser().parseFromString(await resp.text(), "text/html");
+      const html = await resp.text();
+      if (mine !== generation) return;
+      const doc = new DOMParser().parseFromString(html, "text/html");
       const next = doc.getElementById("main");
       const cur = document.getElementById("main");
       if (next && cur) {
@@ -39,16 +45,17 @@
   }
   function human(ms) {
     const s = Math.round(ms / 1000);
-    if (s < 60) return s + " s";
-    if (s < 3600) return Math.floor(s / 60) + " min" + (s % 60 ? " " + (s % 60) + " s" : "");
+    if (s < 1) return "just now";
+    if (s < 60) return s + " s ago";
+    if (s < 3600) return Math.floor(s / 60) + " min" + (s % 60 ? " " + (s % 60) + " s" : "") + " ago";
     const m = Math.round(s / 60);
-    return Math.floor(m / 60) + " h" + (m % 60 ? " " + (m % 60) + " min" : "");
+    return Math.floor(m / 60) + " h" + (m % 60 ? " " + (m % 60) + " min" : "") + " ago";
   }
   function tick() {
     const now = Date.now();
     document.querySelectorAll("time[data-ago]").forEach(t => {
       const at = Date.parse(t.getAttribute("datetime"));
-      if (!isNaN(at)) t.textContent = human(Math.max(0, now - at)) + " ago";
+      if (!isNaN(at)) t.textContent = human(Math.max(0, now - at));
     });
   }
   setInterval(tick, 5000);
