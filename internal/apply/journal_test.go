@@ -317,7 +317,7 @@ func TestJournalGroupCommit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			r := ref(spec.KindApplication, fmt.Sprintf("app-%02d", i))
-			seq, err := j.intent(r, ActionCreate)
+			seq, err := j.intent(r, Identity{}, ActionCreate)
 			if err == nil {
 				err = j.result(seq, r, ActionCreate, PhaseDone, nil)
 			}
