@@ -19,6 +19,10 @@ import (
 )
 
 type runFlags struct {
+	// verify runs 'wso2sync verify' after each enforcing pass that
+	// applied something; verifyFlags tune it.
+	verify                      bool
+	verifyFlags                 verifyFlags
 	gitURL, ref, path, cacheDir string
 	gitUser, gitPasswordEnv     string
 	gitPasswordFile             string
@@ -103,6 +107,8 @@ SIGINT/SIGTERM stop the triggers, let the running pass finish (up to
 	fl.IntVar(&f.concurrency, "concurrency", apply.DefaultConcurrency, "writes in flight at once inside one level")
 	f.seal.addRecipients(fl)
 	f.seal.addIdentity(fl)
+	fl.BoolVar(&f.verify, "verify", true, "after each enforcing pass that applied something, prove each credential works as 'wso2sync verify' does (results in /status and wso2sync_verify_* metrics)")
+	f.verifyFlags.add(fl)
 	return cmd
 }
 
@@ -177,7 +183,8 @@ func runDaemon(ctx context.Context, g *globals, f runFlags) error {
 		Pass: daemon.Reconcile(daemon.ReconcileOptions{APIMURL: g.apimURL, ISURL: g.isURL, AllowDirs: g.allowDirs,
 			Concurrency: f.concurrency, UserAgent: "wso2sync/" + v,
 			SealRecipients: f.seal.runRecipients(), Identity: f.seal.identity,
-			Trust: reconcile.TrustOptions{Root: g.trustRoot}}),
+			Trust:  reconcile.TrustOptions{Root: g.trustRoot},
+			Verify: daemon.VerifyOptions{Off: !f.verify, GatewayURL: f.verifyFlags.gatewayURL, Users: f.verifyFlags.users}}),
 		Scheduler:   daemon.SchedulerOptions{Interval: f.interval, BackoffMax: f.maxBackoff},
 		PassTimeout: f.passTimeout, ShutdownTimeout: f.shutdown, Version: v, Log: g.log,
 	})

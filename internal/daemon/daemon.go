@@ -66,6 +66,7 @@ type Daemon struct {
 	lastSuccess *PassStatus
 	history     []PassBrief
 	estate      *Estate
+	lastVerify  *VerifyStatus // never modified once stored
 	source      Revision
 	addr        string
 
@@ -290,6 +291,9 @@ func (d *Daemon) finish(ps *PassStatus, log *slog.Logger) {
 	defer d.mu.Unlock()
 	d.running = nil
 	d.last = ps
+	if ps.Verify != nil {
+		d.lastVerify = &VerifyStatus{Pass: ps.ID, Time: ps.End, Report: ps.Verify}
+	}
 	if ps.Estate != nil {
 		// A copy: Status hands it out without the lock from now on.
 		e := *ps.Estate

@@ -29,6 +29,7 @@ type metrics struct {
 	webhooks      *prometheus.CounterVec
 	coalesced     prometheus.CounterFunc
 	consecFailure prometheus.GaugeFunc
+	verify        *verifyMetrics
 }
 
 func newMetrics(coalesced, failures func() float64) *metrics {
@@ -92,6 +93,7 @@ func newMetrics(coalesced, failures func() float64) *metrics {
 		m.planChanges, m.calls, m.retries, m.concurrency, m.lastSuccess, m.lastPass, m.revision,
 		m.certExpiry, m.webhooks, m.coalesced, m.consecFailure,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.verify = newVerifyMetrics(m.reg)
 	for _, r := range []string{ResultSuccess, ResultFailure, ResultInvalid, ResultTimeout} {
 		m.passes.WithLabelValues(r)
 	}
@@ -110,6 +112,7 @@ func (m *metrics) observe(p *PassStatus, now time.Time) {
 	m.revision.Reset()
 	m.revision.WithLabelValues(r.Source, r.URL, r.Ref, r.Path, r.Commit).Set(1)
 	res := p.PassResult
+	m.verify.observe(res.Verify, p.End)
 	for kind, byAction := range res.Applied {
 		for action, n := range byAction {
 			m.applied.WithLabelValues(kind, action).Add(float64(n))

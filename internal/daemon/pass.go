@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	verifier "github.com/wso2sync/wso2sync/internal/verify"
 )
 
 // Revision identifies what a source holds: for git the commit, for a
@@ -157,6 +159,9 @@ type PassResult struct {
 	// (the sealed outputs): a directory source ignores their changes, so
 	// sealing a key does not trigger another pass.
 	OutputDirs []string `json:"-"`
+	// Verify is the verification run after an enforcing pass that
+	// applied something (nil otherwise; verify.go).
+	Verify *verifier.Report `json:"verify,omitempty"`
 }
 
 // invalidError marks an error as "the manifests are invalid".

@@ -47,6 +47,9 @@ type ReconcileOptions struct {
 	// pass whose manifests did not change validates none of them again;
 	// nil: Reconcile makes one (spec.DefaultValidationCacheSize).
 	ValidationCache *spec.ValidationCache
+	// Verify configures the verification run after an enforcing pass
+	// that applied something (verify.go).
+	Verify VerifyOptions
 }
 
 // Reconcile returns the PassFunc over internal/reconcile, the same pass
@@ -182,6 +185,9 @@ func Reconcile(o ReconcileOptions) PassFunc {
 		}
 		if r.Err != nil {
 			res.Errors = append(res.Errors, r.Err.Error())
+		}
+		if len(r.Applied) > 0 {
+			res.Verify = verifyPass(ctx, p, o.Verify, log)
 		}
 		if len(r.Failed) > 0 || r.Interrupted || r.Err != nil {
 			if err := ctx.Err(); err != nil && r.Interrupted {

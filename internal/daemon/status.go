@@ -189,8 +189,11 @@ type Status struct {
 	LastSuccess         *PassBrief   `json:"lastSuccess,omitempty"`
 	// Estate is every managed object with its state, from the last pass
 	// that got as far as a plan (Estate.Pass says which).
-	Estate  *Estate     `json:"estate,omitempty"`
-	History []PassBrief `json:"history"`
+	Estate *Estate `json:"estate,omitempty"`
+	// LastVerify is the last verification (run after an enforcing pass
+	// that applied something; verify.go).
+	LastVerify *VerifyStatus `json:"lastVerify,omitempty"`
+	History    []PassBrief   `json:"history"`
 }
 
 // Status is the daemon's status now.
@@ -220,6 +223,7 @@ func (d *Daemon) Status() Status {
 		st.LastSuccess = &b
 	}
 	st.Estate = d.estate // never modified once stored
+	st.LastVerify = d.lastVerify
 	return st
 }
 
