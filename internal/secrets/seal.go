@@ -208,12 +208,46 @@ func (ix *Index) Lookup(app, keyType string) []IndexEntry {
 // Store is a sealed output directory: the .age files and index.yaml. Its
 // methods are safe for concurrent use within a process; across processes
 // the apply lock of the environment serialises writers.
+//
+// The store keeps the index it last read or changed in memory (re-read
+// when the file's size or time changes), and concurrent seals share index
+// writes (flush): an apply seals one file per key, and reading and
+// rewriting the whole index for each, in turn, made sealing quadratic in
+// the number of keys. Every change still returns only once an index
+// holding it is on disk.
 type Store struct {
 	Dir string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 
-	mu sync.Mutex
+	mu       sync.Mutex
+	ix       *Index          // the index as this store knows it (under mu)
+	ixStat   indexStat       // index.yaml when ix was read or last written
+	gen      int64           // changes made to ix (under mu)
+	reserved map[string]bool // file names of seals in flight (under mu)
+	// onDisk is the last change written to index.yaml and writing is set
+	// while a flush writes it (under mu): until both say the file holds
+	// everything, the memory is newer than the file and is not re-read.
+	onDisk  int64
+	writing bool
+
+	flushMu sync.Mutex
+	flushed int64 // the changes on disk (under flushMu)
+}
+
+// indexStat identifies a version of index.yaml.
+type indexStat struct {
+	exists bool
+	size   int64
+	mod    time.Time
+}
+
+func statIndex(p string) indexStat {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return indexStat{}
+	}
+	return indexStat{exists: true, size: fi.Size(), mod: fi.ModTime()}
 }
 
 // NewStore returns the store of a sealed output dir.
@@ -238,15 +272,41 @@ func (s *Store) now() time.Time {
 	return time.Now().UTC().Truncate(time.Second)
 }
 
-// ReadIndex reads index.yaml (an empty index when it does not exist).
+// ReadIndex reads index.yaml (an empty index when it does not exist). The
+// result is the caller's own copy.
 func (s *Store) ReadIndex() (*Index, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.readIndex()
+	ix, err := s.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	cp := *ix
+	cp.Entries = slices.Clone(ix.Entries)
+	return &cp, nil
 }
 
+// readIndex returns the store's index (callers hold mu and may change it,
+// then call changed): the one in memory while index.yaml is as this store
+// left it, else the file's.
 func (s *Store) readIndex() (*Index, error) {
 	p := filepath.Join(s.Dir, IndexFile)
+	if s.ix != nil && (s.writing || s.gen > s.onDisk) {
+		return s.ix, nil // changes of this store not on disk yet
+	}
+	st := statIndex(p)
+	if s.ix != nil && st == s.ixStat {
+		return s.ix, nil
+	}
+	ix, err := s.readIndexFile(p)
+	if err != nil {
+		return nil, err
+	}
+	s.ix, s.ixStat = ix, st
+	return ix, nil
+}
+
+func (s *Store) readIndexFile(p string) (*Index, error) {
 	b, err := os.ReadFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Index{Version: 1}, nil
@@ -268,15 +328,50 @@ const indexHeader = "# wso2sync sealed outputs: public index (no secrets; safe t
 	"# Each entry is one age-encrypted file beside this one; fingerprints are sha256 of the\n" +
 	"# consumer secret (first 16 hex) and of each recipient's public key.\n"
 
-func (s *Store) writeIndex(ix *Index) error {
+// changed records a change to the index (callers hold mu and pass it the
+// index readIndex returned); the caller then releases mu and calls flush
+// with the result, which returns once the change is on disk.
+func (s *Store) changed(ix *Index) int64 {
+	s.ix = ix
+	s.gen++
+	return s.gen
+}
+
+// flush writes the index unless a write that holds change gen already
+// landed: seals that finish while one write is in progress share the next
+// (group commit). A failed write leaves the file as it was and the change
+// in memory, for the next flush to write.
+func (s *Store) flush(gen int64) error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	if s.flushed >= gen {
+		return nil
+	}
+	s.mu.Lock()
+	ix, upto := s.ix, s.gen
 	slices.SortFunc(ix.Entries, func(a, b IndexEntry) int {
 		return strings.Compare(a.Application+"\x00"+a.KeyType+"\x00"+a.KeyManager, b.Application+"\x00"+b.KeyType+"\x00"+b.KeyManager)
 	})
 	b, err := yaml.Marshal(ix)
 	if err != nil {
+		s.mu.Unlock()
 		return err
 	}
-	return s.write(IndexFile, append([]byte(indexHeader), b...), 0o644)
+	s.writing = true
+	s.mu.Unlock()
+	err = s.write(IndexFile, append([]byte(indexHeader), b...), 0o644)
+	s.mu.Lock()
+	s.writing = false
+	if err == nil {
+		s.ixStat = statIndex(filepath.Join(s.Dir, IndexFile))
+		s.onDisk = upto
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.flushed = upto
+	return nil
 }
 
 // write replaces a file atomically (temp file in the same dir, fsync,
@@ -301,14 +396,14 @@ var writeFile = func(path string, b []byte, mode os.FileMode) error {
 // fileName is the file of a key: <application>.<keyType>.age, with the key
 // manager added when the application already has a file for that key type
 // with another key manager. Characters outside [A-Za-z0-9._-] become _.
-func fileName(ix *Index, k KeyID) string {
+func fileName(ix *Index, k KeyID, reserved map[string]bool) string {
 	if e := ix.Find(k); e != nil && e.File != "" {
 		return e.File
 	}
 	base := safeName(k.Application) + "." + safeName(k.KeyType)
 	name := base + ".age"
 	taken := func(n string) bool {
-		return slices.ContainsFunc(ix.Entries, func(e IndexEntry) bool { return e.File == n })
+		return reserved[n] || slices.ContainsFunc(ix.Entries, func(e IndexEntry) bool { return e.File == n })
 	}
 	if taken(name) {
 		name = base + "." + safeName(k.KeyManager) + ".age"
@@ -340,48 +435,75 @@ func safeName(s string) string {
 // fingerprint differs from the live one: the next run sees drift and
 // re-seals.
 func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
+	// Under the lock: the dates from the earlier entry, and the file name,
+	// reserved until the entry is in the index. Encrypting and writing the
+	// file run outside it, concurrently with other keys' seals.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ix, err := s.readIndex()
 	if err != nil {
+		s.mu.Unlock()
 		return IndexEntry{}, err
 	}
 	k := KeyID{c.Application, c.KeyType, c.KeyManager}
 	now := s.now()
-	prev := ix.Find(k)
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = now
-		if prev != nil && !prev.CreatedAt.IsZero() {
+	if prev := ix.Find(k); prev != nil {
+		if c.CreatedAt.IsZero() && !prev.CreatedAt.IsZero() {
 			c.CreatedAt = prev.CreatedAt
 		}
-	}
-	if c.RotatedAt.IsZero() && prev != nil {
-		c.RotatedAt = prev.RotatedAt
-		if prev.Fingerprint != "" && prev.Fingerprint != c.ConsumerSecret.Fingerprint() {
-			c.RotatedAt = now
+		if c.RotatedAt.IsZero() {
+			c.RotatedAt = prev.RotatedAt
+			if prev.Fingerprint != "" && prev.Fingerprint != c.ConsumerSecret.Fingerprint() {
+				c.RotatedAt = now
+			}
 		}
 	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = now
+	}
+	if s.reserved == nil {
+		s.reserved = map[string]bool{}
+	}
+	name := fileName(ix, k, s.reserved)
+	s.reserved[name] = true
+	s.mu.Unlock()
+	release := func() {
+		s.mu.Lock()
+		delete(s.reserved, name)
+		s.mu.Unlock()
+	}
+
 	pt, err := c.Plaintext()
 	if err != nil {
+		release()
 		return IndexEntry{}, err
 	}
 	ct, err := Encrypt(pt, rs)
 	if err != nil {
+		release()
 		return IndexEntry{}, err
 	}
-	name := fileName(ix, k)
 	if err := s.write(name, ct, 0o600); err != nil {
+		release()
 		return IndexEntry{}, err
 	}
 	e := IndexEntry{Application: c.Application, KeyType: c.KeyType, KeyManager: c.KeyManager, File: name,
 		Fingerprint: c.ConsumerSecret.Fingerprint(), Recipients: rs.Fingerprints(),
 		CreatedAt: c.CreatedAt.UTC(), RotatedAt: c.RotatedAt.UTC(), SealedAt: now}
-	if prev != nil {
+	s.mu.Lock()
+	delete(s.reserved, name)
+	ix, err = s.readIndex()
+	if err != nil {
+		s.mu.Unlock()
+		return IndexEntry{}, err
+	}
+	if prev := ix.Find(k); prev != nil {
 		*prev = e
 	} else {
 		ix.Entries = append(ix.Entries, e)
 	}
-	if err := s.writeIndex(ix); err != nil {
+	gen := s.changed(ix)
+	s.mu.Unlock()
+	if err := s.flush(gen); err != nil {
 		return IndexEntry{}, err
 	}
 	return e, nil
@@ -391,40 +513,45 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 // regenerated (see IndexEntry.Rotating). Call it before the server call.
 func (s *Store) MarkRotating(k KeyID) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ix, err := s.readIndex()
 	if err != nil {
+		s.mu.Unlock()
 		return err
 	}
 	e := ix.Find(k)
 	if e == nil {
-		e = &IndexEntry{Application: k.Application, KeyType: k.KeyType, KeyManager: k.KeyManager, File: fileName(ix, k)}
+		e = &IndexEntry{Application: k.Application, KeyType: k.KeyType, KeyManager: k.KeyManager, File: fileName(ix, k, s.reserved)}
 		ix.Entries = append(ix.Entries, *e)
 		e = &ix.Entries[len(ix.Entries)-1]
 	}
 	t := s.now()
 	e.Rotating = &t
-	return s.writeIndex(ix)
+	gen := s.changed(ix)
+	s.mu.Unlock()
+	return s.flush(gen)
 }
 
 // ClearRotating removes the rotating mark of a key (a rotation that did
 // not happen).
 func (s *Store) ClearRotating(k KeyID) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ix, err := s.readIndex()
 	if err != nil {
+		s.mu.Unlock()
 		return err
 	}
 	e := ix.Find(k)
 	if e == nil || e.Rotating == nil {
+		s.mu.Unlock()
 		return nil
 	}
 	e.Rotating = nil
 	if e.Fingerprint == "" {
 		ix.Entries = slices.DeleteFunc(ix.Entries, func(x IndexEntry) bool { return x.Key() == k })
 	}
-	return s.writeIndex(ix)
+	gen := s.changed(ix)
+	s.mu.Unlock()
+	return s.flush(gen)
 }
 
 // Open decrypts the sealed file of one key.
@@ -461,7 +588,12 @@ func (s *Store) OpenFile(name string, ids Identities) (Credential, error) {
 // rewritten when one cannot be opened.
 func (s *Store) Reseal(ids Identities, recipientsFor func(IndexEntry) (RecipientSet, error)) (int, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	unlocked := false
+	defer func() {
+		if !unlocked {
+			s.mu.Unlock()
+		}
+	}()
 	ix, err := s.readIndex()
 	if err != nil {
 		return 0, err
@@ -503,5 +635,8 @@ func (s *Store) Reseal(ids Identities, recipientsFor func(IndexEntry) (Recipient
 		}
 		e.Recipients, e.SealedAt = j.rs.Fingerprints(), now
 	}
-	return len(jobs), s.writeIndex(ix)
+	gen := s.changed(ix)
+	s.mu.Unlock()
+	unlocked = true
+	return len(jobs), s.flush(gen)
 }

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -392,4 +393,73 @@ func BenchmarkSeal(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestSealConcurrently: keys sealed at once (an apply's steps) all end up
+// in the index on disk, each file opens to its own secret, two keys of one
+// application and key type with different key managers get different
+// files, and the seals share index writes instead of rewriting the whole
+// index once each.
+func TestSealConcurrently(t *testing.T) {
+	id, r := newX25519(t)
+	rs, _ := ParseRecipients([]string{r})
+	s := NewStore(t.TempDir())
+	var mu sync.Mutex
+	indexWrites := 0
+	orig := writeFile
+	t.Cleanup(func() { writeFile = orig })
+	writeFile = func(path string, b []byte, mode os.FileMode) error {
+		if filepath.Base(path) == IndexFile {
+			mu.Lock()
+			indexWrites++
+			mu.Unlock()
+		}
+		return orig(path, b, mode)
+	}
+	const n = 40
+	cred := func(i int) Credential {
+		c := testCred()
+		c.Application = fmt.Sprintf("app-%02d", i/2)
+		c.KeyManager = fmt.Sprintf("km-%d", i%2)
+		c.ConsumerSecret = NewValue(fmt.Sprintf("secret-%02d", i))
+		return c
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.Seal(cred(i), rs)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A fresh store reads the index from disk.
+	ix, err := NewStore(s.Dir).ReadIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]bool{}
+	for _, e := range ix.Entries {
+		files[e.File] = true
+	}
+	if len(ix.Entries) != n || len(files) != n {
+		t.Fatalf("index on disk: %d entries, %d distinct files; want %d", len(ix.Entries), len(files), n)
+	}
+	for i := range n {
+		c := cred(i)
+		got, err := NewStore(s.Dir).Open(KeyID{c.Application, c.KeyType, c.KeyManager}, Identities{id})
+		if err != nil || got.ConsumerSecret.Reveal() != fmt.Sprintf("secret-%02d", i) {
+			t.Fatalf("key %d: %v", i, err)
+		}
+	}
+	if indexWrites > n {
+		t.Errorf("%d index writes for %d seals", indexWrites, n)
+	}
+	t.Logf("%d seals, %d index writes", n, indexWrites)
 }
