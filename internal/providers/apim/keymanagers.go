@@ -183,7 +183,6 @@ func (k *keyManagers) Create(ctx context.Context, km *spec.KeyManager, password 
 
 func (k *keyManagers) Update(ctx context.Context, id string, km *spec.KeyManager, password string) error {
 	w := kmFromSpec(km, password)
-	w.ID = id
 	return k.cl.c.JSON(ctx, transport.Request{
 		Method: http.MethodPut, PathTemplate: AdminBase + "/key-managers/{keyManagerId}",
 		PathParams: map[string]string{"keyManagerId": id}, Body: w,

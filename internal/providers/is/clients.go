@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 
 	"github.com/wso2sync/wso2sync/internal/providers/transport"
 )
@@ -87,14 +88,66 @@ func (c *clients) Get(ctx context.Context, id string) (*OAuthClient, error) {
 	return toClient(&w), nil
 }
 
+// registerBody is the DCR v1.1 register request. redirect_uris is always
+// sent (empty when the client has no redirect-based grant): the spec lists
+// it as required, and IS accepts an empty list (WSO2-API.md §3.11, §7.22).
+type registerBody struct {
+	ClientName   string   `json:"client_name"`
+	GrantTypes   []string `json:"grant_types,omitempty"`
+	RedirectURIs []string `json:"redirect_uris"`
+	ExtClientID  string   `json:"ext_param_client_id,omitempty"`
+	ExtSecret    string   `json:"ext_param_client_secret,omitempty"`
+}
+
 func (c *clients) Register(ctx context.Context, r ClientRegistration) (*OAuthClient, error) {
+	redirects := r.RedirectURIs
+	if redirects == nil {
+		redirects = []string{}
+	}
+	// A registration that failed with a 5xx or a dropped connection may
+	// have landed: look the client up (by its id when we chose it, else by
+	// name) before trying again, as every other create does.
+	lookup := func(ctx context.Context) (*OAuthClient, error) {
+		if r.ClientID != "" {
+			return c.Get(ctx, r.ClientID)
+		}
+		return c.getByName(ctx, r.ClientName)
+	}
 	var w wireClient
 	err := c.cl.c.JSON(ctx, transport.Request{
 		Method: http.MethodPost, PathTemplate: DCRBase + "/register",
-		Body: wireClient{ClientName: r.ClientName, GrantTypes: r.GrantTypes, RedirectURIs: r.RedirectURIs,
+		Body: registerBody{ClientName: r.ClientName, GrantTypes: r.GrantTypes, RedirectURIs: redirects,
 			ExtClientID: r.ClientID, ExtSecret: r.ClientSecret},
 		Identity: "OAuth client " + r.ClientName, Sensitive: true,
+		VerifyNotLanded: func(ctx context.Context) (bool, error) {
+			got, err := lookup(ctx)
+			return got != nil, err
+		},
 	}, &w)
+	if transport.IsLanded(err) {
+		got, gerr := lookup(ctx)
+		if gerr == nil && got == nil {
+			gerr = err
+		}
+		return got, gerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toClient(&w), nil
+}
+
+// getByName finds a client by name (GET /register?client_name=; IS answers
+// 401 when there is none, §5.16).
+func (c *clients) getByName(ctx context.Context, name string) (*OAuthClient, error) {
+	var w wireClient
+	err := c.cl.c.JSON(ctx, transport.Request{
+		PathTemplate: DCRBase + "/register", Query: url.Values{"client_name": {name}},
+		NotFoundOn401: true, Identity: "OAuth client " + name,
+	}, &w)
+	if transport.IsNotFound(err) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

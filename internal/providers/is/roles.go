@@ -78,7 +78,7 @@ type roles struct{ cl *Client }
 const rolesPath = SCIMBase + "/v2/Roles"
 
 func (r *roles) list(ctx context.Context, q url.Values) ([]wireRole, error) {
-	raw, err := listSCIM(ctx, r.cl, transport.Request{PathTemplate: rolesPath, Query: q, Header: scimHeader()})
+	raw, err := listSCIM(ctx, r.cl, transport.Request{PathTemplate: rolesPath, Query: q, Header: scimHeader(), ContentType: scimJSON})
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (r *roles) Create(ctx context.Context, sr *spec.Role, audienceValue string,
 	}
 	var out wireRole
 	err := r.cl.c.JSON(ctx, transport.Request{
-		Method: http.MethodPost, PathTemplate: rolesPath, Body: w, Header: scimHeader(),
+		Method: http.MethodPost, PathTemplate: rolesPath, Body: w, Header: scimHeader(), ContentType: scimJSON,
 		Identity: "Role " + sr.Metadata.Name,
 		VerifyNotLanded: func(ctx context.Context) (bool, error) {
 			id, err := r.Find(ctx, display, sr.Spec.Audience.Type)
@@ -156,7 +156,7 @@ func (r *roles) Create(ctx context.Context, sr *spec.Role, audienceValue string,
 func (r *roles) patch(ctx context.Context, id, what string, ops ...patchOp) error {
 	return r.cl.c.JSON(ctx, transport.Request{
 		Method: http.MethodPatch, PathTemplate: rolesPath + "/{id}", PathParams: map[string]string{"id": id},
-		Body: patch(ops...), Header: scimHeader(), Identity: "Role " + id + " " + what, Idempotent: true,
+		Body: patch(ops...), Header: scimHeader(), ContentType: scimJSON, Identity: "Role " + id + " " + what, Idempotent: true,
 	}, nil)
 }
 
@@ -193,7 +193,7 @@ func (r *roles) RemoveUsers(ctx context.Context, id string, userIDs []string) er
 func (r *roles) Delete(ctx context.Context, id string) error {
 	_, err := r.cl.c.Do(ctx, transport.Request{
 		Method: http.MethodDelete, PathTemplate: rolesPath + "/{id}", PathParams: map[string]string{"id": id},
-		Header: scimHeader(), Identity: "Role " + id,
+		Header: scimHeader(), ContentType: scimJSON, Identity: "Role " + id,
 	})
 	return err
 }

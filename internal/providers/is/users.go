@@ -94,7 +94,7 @@ type wireUser struct {
 type users struct{ cl *Client }
 
 func (u *users) List(ctx context.Context) ([]User, error) {
-	raw, err := listSCIM(ctx, u.cl, transport.Request{PathTemplate: SCIMBase + "/Users", Header: scimHeader()})
+	raw, err := listSCIM(ctx, u.cl, transport.Request{PathTemplate: SCIMBase + "/Users", Header: scimHeader(), ContentType: scimJSON})
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (u *users) List(ctx context.Context) ([]User, error) {
 
 func (u *users) Find(ctx context.Context, domain, userName string) (string, error) {
 	full := UserName(domain, userName)
-	raw, err := listSCIM(ctx, u.cl, transport.Request{PathTemplate: SCIMBase + "/Users", Header: scimHeader(),
+	raw, err := listSCIM(ctx, u.cl, transport.Request{PathTemplate: SCIMBase + "/Users", Header: scimHeader(), ContentType: scimJSON,
 		Query: url.Values{"filter": {"userName eq " + full}}})
 	if err != nil {
 		return "", err
@@ -134,7 +134,7 @@ func (u *users) Create(ctx context.Context, su *spec.User, password string) (str
 	w.Password = password
 	var out wireUser
 	err := u.cl.c.JSON(ctx, transport.Request{
-		Method: http.MethodPost, PathTemplate: SCIMBase + "/Users", Body: w, Header: scimHeader(),
+		Method: http.MethodPost, PathTemplate: SCIMBase + "/Users", Body: w, Header: scimHeader(), ContentType: scimJSON,
 		Identity: "User " + su.Metadata.Name, Sensitive: true,
 		VerifyNotLanded: func(ctx context.Context) (bool, error) {
 			id, err := u.Find(ctx, su.Spec.Domain, su.Spec.UserName)
@@ -178,14 +178,14 @@ func (u *users) Update(ctx context.Context, id string, su *spec.User) error {
 	}
 	return u.cl.c.JSON(ctx, transport.Request{
 		Method: http.MethodPatch, PathTemplate: SCIMBase + "/Users/{id}", PathParams: map[string]string{"id": id},
-		Body: patch(ops...), Header: scimHeader(), Identity: "User " + su.Metadata.Name, Idempotent: true,
+		Body: patch(ops...), Header: scimHeader(), ContentType: scimJSON, Identity: "User " + su.Metadata.Name, Idempotent: true,
 	}, nil)
 }
 
 func (u *users) SetPassword(ctx context.Context, id, password string) error {
 	return u.cl.c.JSON(ctx, transport.Request{
 		Method: http.MethodPatch, PathTemplate: SCIMBase + "/Users/{id}", PathParams: map[string]string{"id": id},
-		Body: patch(patchOp{Op: "replace", Value: map[string]string{"password": password}}), Header: scimHeader(),
+		Body: patch(patchOp{Op: "replace", Value: map[string]string{"password": password}}), Header: scimHeader(), ContentType: scimJSON,
 		Identity: "User " + id, Sensitive: true, Idempotent: true,
 	}, nil)
 }
@@ -193,7 +193,7 @@ func (u *users) SetPassword(ctx context.Context, id, password string) error {
 func (u *users) Delete(ctx context.Context, id string) error {
 	_, err := u.cl.c.Do(ctx, transport.Request{
 		Method: http.MethodDelete, PathTemplate: SCIMBase + "/Users/{id}", PathParams: map[string]string{"id": id},
-		Header: scimHeader(), Identity: "User " + id,
+		Header: scimHeader(), ContentType: scimJSON, Identity: "User " + id,
 	})
 	return err
 }

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -27,6 +29,7 @@ const (
 	DefaultRetryWaitMin     = 250 * time.Millisecond
 	DefaultRetryWaitMax     = 10 * time.Second
 	DefaultRetryAfterCap    = 30 * time.Second
+	DefaultThrottleBudget   = 2 * time.Minute
 	DefaultConcurrency      = 8
 	DefaultMaxResponseBytes = 32 << 20
 )
@@ -53,6 +56,13 @@ type Options struct {
 	RetryWaitMin, RetryWaitMax time.Duration
 	// RetryAfterCap caps a server's Retry-After (default 30s).
 	RetryAfterCap time.Duration
+	// ThrottleBudget is how long, in all, this client waits out 429s
+	// beyond MaxRetries (default 2 minutes). A 429 means the server did
+	// nothing, so a call that is still refused after MaxRetries retries
+	// goes on waiting as Retry-After asks until the budget is spent: a
+	// burst of 429s (say at the start of a run, on the DCR and token
+	// calls) is waited out instead of failing the run. Negative: none.
+	ThrottleBudget time.Duration
 	// Concurrency is the AIMD limiter's bound (default 8). Ignored when
 	// Limiter is set.
 	Concurrency int
@@ -111,6 +121,9 @@ type Request struct {
 	Header http.Header
 	// Body is marshalled to JSON (json.RawMessage is sent as is).
 	Body any
+	// ContentType, if set, replaces application/json as the media type of
+	// a JSON Body (SCIM2 declares application/scim+json, WSO2-API.md §3.8).
+	ContentType string
 	// Form is sent as application/x-www-form-urlencoded.
 	Form url.Values
 	// Multipart is sent as multipart/form-data.
@@ -186,6 +199,11 @@ type core struct {
 	log      *slog.Logger
 	observer Observer
 	retry    *retryablehttp.Client
+
+	maxRetries int // retries after the first attempt, except for 429s
+
+	throttleMu     sync.Mutex
+	throttleBudget time.Duration // left to spend waiting out 429s
 }
 
 // NewClient builds a client. It fails on a malformed BaseURL or unusable
@@ -245,6 +263,13 @@ func NewClient(opts Options) (*Client, error) {
 	case retries < 0:
 		retries = 0
 	}
+	c.maxRetries = retries
+	c.throttleBudget = max(cmpOr(opts.ThrottleBudget, DefaultThrottleBudget), 0)
+	if retries > 0 {
+		// checkRetry enforces maxRetries for everything but 429s, which
+		// the throttle budget bounds instead.
+		retries = math.MaxInt32
+	}
 	c.retry = &retryablehttp.Client{
 		HTTPClient: &http.Client{
 			Transport: &instrumented{core: c, base: base},
@@ -301,6 +326,7 @@ type callState struct {
 
 	// Written by the retry loop, which runs on the calling goroutine.
 	attempts  int
+	retries   int // retries so far
 	refreshed bool
 	landed    bool
 	verifyErr error // VerifyNotLanded failed
@@ -540,7 +566,7 @@ func encodeBody(r Request) ([]byte, string, error) {
 	switch {
 	case r.Body != nil:
 		b, err := json.Marshal(r.Body)
-		return b, "application/json", err
+		return b, cmpOr(r.ContentType, "application/json"), err
 	case r.Form != nil:
 		return []byte(r.Form.Encode()), "application/x-www-form-urlencoded", nil
 	case r.Multipart != nil:

@@ -24,7 +24,9 @@ func fastOptions(base string) Options {
 		RetryWaitMin:  time.Millisecond,
 		RetryWaitMax:  5 * time.Millisecond,
 		RetryAfterCap: 20 * time.Millisecond,
-		Timeout:       5 * time.Second,
+		// No waiting out 429s past MaxRetries unless a test asks for it.
+		ThrottleBudget: -1,
+		Timeout:        5 * time.Second,
 		Logger:        discardLogger(),
 	}
 }

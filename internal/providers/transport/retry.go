@@ -17,7 +17,8 @@ import (
 
 // checkRetry is the retry policy (retryablehttp.CheckRetry):
 //
-//   - 429: always retried (the server refused before doing anything);
+//   - 429: retried (the server refused before doing anything); past
+//     MaxRetries, as long as the client's throttle budget lasts;
 //   - 401: the Authenticator refreshes once and the call is replayed once;
 //   - 5xx (but 501) and connection errors: retried when the call is
 //     idempotent, or when Request.VerifyNotLanded says the write did not
@@ -33,6 +34,15 @@ func (co *core) checkRetry(ctx context.Context, resp *http.Response, err error) 
 	retry, perr := co.decide(ctx, st, resp, err)
 	if retry && ctx.Err() != nil {
 		return false, ctx.Err()
+	}
+	if retry {
+		st.retries++
+		if st.retries > co.maxRetries {
+			throttled := resp != nil && resp.StatusCode == http.StatusTooManyRequests
+			if !throttled || co.maxRetries == 0 || co.throttleLeft() <= 0 {
+				return false, perr
+			}
+		}
 	}
 	return retry, perr
 }
@@ -113,18 +123,52 @@ func (co *core) prepareRetry(req *http.Request) error {
 // backoff is the wait before retry number attempt+1 (retryablehttp.Backoff):
 // nothing before the replay after a 401, the server's Retry-After (capped)
 // on 429/503 when given, full-jitter exponential backoff otherwise.
-func (co *core) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+func (co *core) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
 	if resp != nil {
 		switch resp.StatusCode {
 		case http.StatusUnauthorized:
 			return 0
-		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		case http.StatusTooManyRequests:
+			d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), co.now())
+			if ok {
+				d = capDuration(d, co.capRA)
+			} else {
+				d = fullJitter(lo, hi, attempt)
+			}
+			if resp.Request != nil && overRetries(co, resp.Request) {
+				// Never hammer past MaxRetries (Retry-After: 0), and make
+				// every extra attempt cost the budget something.
+				return co.spendThrottle(max(d, lo, 100*time.Millisecond))
+			}
+			return d
+		case http.StatusServiceUnavailable:
 			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), co.now()); ok {
 				return capDuration(d, co.capRA)
 			}
 		}
 	}
-	return fullJitter(min, max, attempt)
+	return fullJitter(lo, hi, attempt)
+}
+
+// throttleLeft is what is left of the throttle budget.
+func (co *core) throttleLeft() time.Duration {
+	co.throttleMu.Lock()
+	defer co.throttleMu.Unlock()
+	return co.throttleBudget
+}
+
+// spendThrottle charges a wait for a 429 past MaxRetries to the budget
+// and returns it, shortened to what is left. Concurrent calls waiting out
+// the same burst each charge their own wait, so the budget bounds the sum
+// of those waits, an upper bound of the wall time they cost.
+func (co *core) spendThrottle(d time.Duration) time.Duration {
+	co.throttleMu.Lock()
+	defer co.throttleMu.Unlock()
+	if d > co.throttleBudget {
+		d = co.throttleBudget
+	}
+	co.throttleBudget -= d
+	return d
 }
 
 func capDuration(d, limit time.Duration) time.Duration {
@@ -212,4 +256,11 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// overRetries reports whether the call behind req has used up MaxRetries
+// (its further waits for 429s come out of the throttle budget).
+func overRetries(co *core, req *http.Request) bool {
+	st := stateFrom(req.Context())
+	return st != nil && st.retries > co.maxRetries
 }

@@ -422,3 +422,40 @@ func TestFullJitterExtremes(t *testing.T) {
 		t.Fatalf("overflowing shift gave %v", d)
 	}
 }
+
+// TestThrottleBudgetWaitsOutABurst: a burst of 429s longer than
+// MaxRetries is waited out, as Retry-After asks, while the client's
+// throttle budget lasts; once it is spent the call fails as rate limited.
+func TestThrottleBudgetWaitsOutABurst(t *testing.T) {
+	burst := make([]step, 8)
+	for i := range burst {
+		burst[i] = step{status: 429, header: map[string]string{"Retry-After": "0"}}
+	}
+	s, srv := serve(t, append(burst, step{status: 200, body: `{}`})...)
+	opts := fastOptions(srv.URL)
+	opts.MaxRetries = 2
+	opts.ThrottleBudget = time.Second // 100 ms charged per extra attempt: room for 10
+	c := newClient(t, opts)
+	if _, err := c.Do(context.Background(), Request{PathTemplate: "/things"}); err != nil {
+		t.Fatalf("a burst of 8 429s within the budget: %v", err)
+	}
+	if got := s.hits.Load(); got != 9 {
+		t.Fatalf("hits = %d, want 9 (8 refusals, then success)", got)
+	}
+
+	// A budget that runs out: 2 retries + 3 extra (300 ms of 350 ms), then
+	// the fourth extra wait would exceed what is left… it is shortened and
+	// the call after it still fails: the error says rate limited.
+	s2, srv2 := serve(t, step{status: 429, header: map[string]string{"Retry-After": "0"}})
+	opts2 := fastOptions(srv2.URL)
+	opts2.MaxRetries = 2
+	opts2.ThrottleBudget = 350 * time.Millisecond
+	c2 := newClient(t, opts2)
+	_, err := c2.Do(context.Background(), Request{PathTemplate: "/things"})
+	if !IsRateLimited(err) {
+		t.Fatalf("budget spent: err = %v, want rate limited", err)
+	}
+	if got := s2.hits.Load(); got != 7 {
+		t.Fatalf("hits = %d, want 7 (1 + 2 retries + 4 paid from the budget)", got)
+	}
+}

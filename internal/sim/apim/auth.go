@@ -352,3 +352,16 @@ func (s *Server) issueToken(clientID, user string, scopes []string, ttl time.Dur
 func BasicAuthHeader(user, password string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
+
+// TokenScopes returns the scopes of a live access token (false when the
+// token is unknown or expired). The contract validator uses it to check
+// each operation's declared security requirement.
+func (s *Server) TokenScopes(token string) ([]string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.st.tokens[token]
+	if t == nil || !s.now().Before(t.Expiry) {
+		return nil, false
+	}
+	return append([]string(nil), t.Scopes...), true
+}

@@ -265,6 +265,19 @@ var Errata = []Erratum{
 		Reason: "§3.4/§5.4: a failure in or after the key manager call (an IS client that exists already, the token step) " +
 			"answers a generic 500, which the spec does not list (200, 400, 404, 412 only)"},
 
+	// SCIM request bodies (validated under application/scim+json even when
+	// sent as application/json).
+	{Spec: specSCIM, Phase: PhaseRequest, Match: `"/schemas": value must be an object`,
+		Reason:   "§7.13: the request schemas type schemas as an object; SCIM sends an array of URNs (every operation)",
+		Evidence: "WSO2-API.md §7.13"},
+	{Spec: specSCIM, Phase: PhaseRequest, Match: `property "username" is missing`,
+		Reason:   "§7.13: UserObject requires \"username\"; the attribute is userName (every operation with a user body)",
+		Evidence: "WSO2-API.md §7.13"},
+	{Spec: specSCIM, Phase: PhaseRequest, Match: `/value": value must be an object`, // any /Operations/N/value
+		Reason: "the PATCH schemas type an operation's value as an object; RFC 7644 §3.5.2 and charon take any JSON " +
+			"value (a string for a simple attribute, an array for members/users/permissions) (every PATCH operation)",
+		Evidence: "wso2/charon modules/charon-core/src/main/java/org/wso2/charon3/core/utils/codeutils/PatchOperation.java (values is an Object)"},
+
 	// IS api-resources v1.
 	{Spec: specAPIRes, Op: "POST /api/server/v1/api-resources", Phase: PhaseResponse, Status: 201,
 		Match: "status is not supported", Reason: "§7.26: POST /api-resources returns 201 + Location; the spec says 200"},

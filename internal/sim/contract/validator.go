@@ -17,6 +17,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -129,6 +130,9 @@ type Validator struct {
 	mu         sync.Mutex
 	violations []Violation
 	checked    int
+	// scopesOf resolves an APIM bearer token to its scopes (set by Start
+	// once the simulator runs); nil skips the security check.
+	scopesOf func(token string) ([]string, bool)
 }
 
 // NewValidator validates against specs and records into cov (may be nil).
@@ -177,7 +181,11 @@ func Start(t testing.TB, opts sim.Options, cov *Coverage) (*sim.Sim, *Validator)
 		}
 		return v.Middleware(server, next)
 	}
-	return sim.Start(t, opts), v
+	s := sim.Start(t, opts)
+	v.mu.Lock()
+	v.scopesOf = s.APIM().TokenScopes
+	v.mu.Unlock()
+	return s, v
 }
 
 func (v *Validator) violate(x Violation) {
@@ -294,9 +302,9 @@ func (v *Validator) check(server string, ri sim.RouteInfo, r *http.Request, reqB
 		},
 	}
 	ctx := context.Background()
-	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+	if err := v.validateRequest(ctx, in, reqBody); err != nil {
 		var bad []string
-		for _, msg := range flatten(err) {
+		for _, msg := range err {
 			if i, ok := v.allowed(ri.Route, PhaseRequest, status, msg); ok {
 				v.cov.useErratum(i)
 				continue
@@ -310,6 +318,13 @@ func (v *Validator) check(server string, ri sim.RouteInfo, r *http.Request, reqB
 			for _, msg := range bad {
 				fail(PhaseRequest, fmt.Sprintf("server answered %d to a request the spec rejects: %s", status, msg))
 			}
+		}
+	}
+	if msg := v.checkScopes(oper, doc, r, status); msg != "" {
+		if i, ok := v.allowed(ri.Route, PhaseRequest, status, msg); ok {
+			v.cov.useErratum(i)
+		} else {
+			fail(PhaseRequest, msg)
 		}
 	}
 	// The request is replayed from the copy for response validation.
@@ -341,6 +356,101 @@ func (v *Validator) check(server string, ri sim.RouteInfo, r *http.Request, reqB
 	if respOK {
 		v.cov.hit(server, op, status)
 	}
+}
+
+// validateRequest validates the request; when its media type is refused
+// only because the operation declares another JSON type (IS SCIM declares
+// application/scim+json and accepts application/json, WSO2-API.md §3.8),
+// the body is validated again under the declared type, so a body is never
+// left unchecked.
+func (v *Validator) validateRequest(ctx context.Context, in *openapi3filter.RequestValidationInput, body []byte) []string {
+	err := openapi3filter.ValidateRequest(ctx, in)
+	if err == nil {
+		return nil
+	}
+	msgs := flatten(err)
+	ct := in.Request.Header.Get("Content-Type")
+	alt := jsonAlternative(in.Route.Operation, ct)
+	if alt == "" || !slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, "header Content-Type has unexpected value") }) {
+		return msgs
+	}
+	req := in.Request.Clone(context.Background())
+	req.Header.Set("Content-Type", alt)
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	again := *in
+	again.Request = req
+	if err := openapi3filter.ValidateRequest(ctx, &again); err != nil {
+		for _, m := range flatten(err) {
+			if !slices.Contains(msgs, m) {
+				msgs = append(msgs, m)
+			}
+		}
+	}
+	in.Request.Body = io.NopCloser(bytes.NewReader(body))
+	return msgs
+}
+
+// jsonAlternative is the JSON media type the operation declares for its
+// body when the request sent plain application/json and the operation
+// does not list it ("" otherwise).
+func jsonAlternative(op *openapi3.Operation, ct string) string {
+	if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
+		return ""
+	}
+	if mt, _, _ := strings.Cut(ct, ";"); strings.TrimSpace(mt) != "application/json" {
+		return ""
+	}
+	content := op.RequestBody.Value.Content
+	if content.Get("application/json") != nil {
+		return ""
+	}
+	for name := range content {
+		if strings.HasSuffix(name, "+json") {
+			return name
+		}
+	}
+	return ""
+}
+
+// checkScopes checks a successful APIM exchange against the operation's
+// OAuth2 security requirement: the bearer token must hold at least one of
+// the scopes it lists (WSO2-API.md §2.3). A 2xx to a token without any is
+// a violation of the simulator (it must answer 403, code 900910).
+func (v *Validator) checkScopes(op *openapi3.Operation, doc *openapi3.T, r *http.Request, status int) string {
+	if status < 200 || status >= 300 {
+		return ""
+	}
+	v.mu.Lock()
+	scopesOf := v.scopesOf
+	v.mu.Unlock()
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if scopesOf == nil || !ok {
+		return ""
+	}
+	reqs := doc.Security
+	if op.Security != nil {
+		reqs = *op.Security
+	}
+	var want []string
+	for _, req := range reqs {
+		for scheme, scopes := range req {
+			if ss := doc.Components.SecuritySchemes[scheme]; ss == nil || ss.Value == nil || ss.Value.Type != "oauth2" {
+				continue
+			}
+			want = append(want, scopes...)
+		}
+	}
+	if len(want) == 0 {
+		return ""
+	}
+	have, live := scopesOf(strings.TrimSpace(tok))
+	if !live {
+		return fmt.Sprintf("answered %d to an unknown or expired token", status)
+	}
+	if slices.ContainsFunc(want, func(s string) bool { return slices.Contains(have, s) }) {
+		return ""
+	}
+	return fmt.Sprintf("answered %d to a token holding none of the operation's scopes %v (token scopes %v)", status, want, have)
 }
 
 // allowed finds the erratum that excuses msg.
