@@ -14,7 +14,9 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/wso2sync
 
 # The command the README and .ci/run give: unit, CLI (testscript) and race
-# tests, then a short bounded fuzz run of the manifest loader.
+# tests, then a short bounded fuzz run of the manifest loader. The tests
+# include one smoke run of the scale bench at size S (internal/bench
+# TestSmokeS: every scenario and its checks, no figures written).
 test:
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)

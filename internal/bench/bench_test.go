@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,4 +168,57 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestMain lets the test binary serve as the simulator child process of
+// the smoke run (simproc.go re-executes the running binary).
+func TestMain(m *testing.M) {
+	if conf := os.Getenv(simChildEnv); conf != "" {
+		runSimChild(conf)
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestSmokeS runs the whole bench at size S once, as `make bench` does
+// but writing no figures, so that the harness cannot rot: every scenario
+// with its checks (the apply from empty converges with no duplicate, the
+// no-op plan plans and writes nothing, both baselines read the whole
+// estate, the 1% change set is applied, the daemon's passes over unchanged
+// manifests validate nothing again). No timing is checked.
+func TestSmokeS(t *testing.T) {
+	for k, v := range Env {
+		t.Setenv(k, v)
+	}
+	cfg := Config{Latency: time.Millisecond, ServerConcurrency: 16, DaemonPasses: 5}
+	recs, notes, err := RunSize(context.Background(), Sizes[0], cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Record{}
+	for _, r := range recs {
+		got[r.Scenario] = r
+	}
+	for _, s := range []string{ScenarioNoop, ScenarioApplyEmpty, ScenarioApply1pct, ScenarioNaive, ScenarioListOnly, ScenarioDaemon} {
+		r, ok := got[s]
+		if !ok {
+			t.Errorf("no %s record", s)
+			continue
+		}
+		if r.Calls < r.Floor || r.Floor == 0 || r.FloorTimeS <= 0 || r.WallPerFloorTime <= 0 {
+			t.Errorf("%s: %d calls, floor %d, floor time %.3f s, wall/floor time %.2f", s, r.Calls, r.Floor, r.FloorTimeS, r.WallPerFloorTime)
+		}
+	}
+	if n := got[ScenarioNoop]; n.Writes != 0 || n.SpeedupVsNaive == nil || n.SpeedupVsListOnly == nil {
+		t.Errorf("no-op plan record: %+v", n)
+	}
+	if w := got[ScenarioApplyEmpty].Writes; w < 361 {
+		t.Errorf("apply from empty made %d writes, want at least the 361 objects", w)
+	}
+	joined := strings.Join(notes, "\n")
+	for _, want := range []string{"0 duplicates", "sealed files", "fsyncs", "validated: 307 in pass 1, at most 0"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("notes lack %q:\n%s", want, joined)
+		}
+	}
 }
