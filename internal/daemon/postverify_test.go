@@ -14,6 +14,7 @@ import (
 	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
 	"github.com/wso2sync/wso2sync/internal/sim"
+	verifier "github.com/wso2sync/wso2sync/internal/verify"
 )
 
 // TestVerifyAfterEnforcingPass: the daemon's first enforcing pass of the
@@ -85,8 +86,12 @@ func TestVerifyAfterEnforcingPass(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	if strings.Contains(body+metrics, "eyJ") {
-		t.Error("a token reached /status or /metrics")
+	_, page := get(t, base+"/")
+	if !strings.Contains(page, `<tr id="verify"><th>Verification</th><td><span class="badge in-sync">passed</span> 18 verified, 2 skipped, after pass `+lp.ID) {
+		t.Errorf("the status page shows no verification:\n%s", page)
+	}
+	if strings.Contains(body+metrics+page, "eyJ") {
+		t.Error("a token reached /status, /metrics or the page")
 	}
 
 	// A pass with nothing to apply does not verify; the last report stays.
@@ -122,5 +127,30 @@ func copyExamples(t *testing.T, src, dst string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPageListsFailedChecks: the page names each failed check with its
+// message and hint (escaped), and only the failed ones.
+func TestPageListsFailedChecks(t *testing.T) {
+	rep := &verifier.Report{Summary: verifier.Summary{Verified: 1, Failed: 1}, Checks: []verifier.Check{
+		{Kind: verifier.KindKey, Name: "forex-client/PRODUCTION/WSO2IS", Status: verifier.Verified, Message: "ok"},
+		{Kind: verifier.KindSubscription, Name: "payment-client--ledger", Status: verifier.Failed,
+			Message: "GET /ledger/1.0.0/health → 403 900908 <Resource forbidden>", Hint: "subscription payment-client--ledger is missing"},
+	}}
+	var b strings.Builder
+	if err := pageTemplate.Execute(&b, Status{LastVerify: &VerifyStatus{Pass: "p7", Time: time.Now(), Report: rep}}); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, want := range []string{`<span class="badge failed">1 failed</span> 1 verified, 0 skipped, after pass p7`,
+		`<li data-verify="Subscription payment-client--ledger">Subscription <code>payment-client--ledger</code>: GET /ledger/1.0.0/health → 403 900908 &lt;Resource forbidden&gt;`,
+		`hint: subscription payment-client--ledger is missing`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `data-verify="ApplicationKey`) {
+		t.Error("the page lists a verified check as failed")
 	}
 }
