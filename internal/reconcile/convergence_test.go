@@ -13,6 +13,7 @@ import (
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/providers"
+	"github.com/wso2sync/wso2sync/internal/providers/apim"
 	"github.com/wso2sync/wso2sync/internal/sim"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
@@ -364,3 +365,107 @@ func TestInventoryMigratesVersion1(t *testing.T) {
 		t.Error("a subscription is not owned by its natural key after the migration")
 	}
 }
+
+// isClients counts the simulator's IS clients by name, read from its state.
+func isClients(s *sim.Sim) map[string]int {
+	out := map[string]int{}
+	for _, c := range s.Dump().IS.Clients {
+		out[c.ClientName]++
+	}
+	return out
+}
+
+// keyMappings counts the simulator's key mappings of an application.
+func keyMappings(s *sim.Sim, app string) int {
+	st := s.Dump().APIM
+	id := ""
+	for _, a := range st.Applications {
+		if a.Name == app {
+			id = a.ApplicationID
+		}
+	}
+	n := 0
+	for _, k := range st.KeyMappings {
+		if k.ApplicationID == id && id != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// A key mapping cleaned up out of band leaves its IS client behind; the
+// next run shows the repair, removes the orphan and generates the key.
+func TestScenarioCleanedUpKeyIsRepaired(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	converge(t, s, dev, state)
+	const app = "ledger-client" // two generated WSO2IS keys
+	if n := keyMappings(s, app); n != 2 {
+		t.Fatalf("%s has %d key mappings", app, n)
+	}
+	// Out of band: someone cleans up the PRODUCTION mapping in the DevPortal.
+	p := loadDir(t, s, dev)
+	plan := compute(t, p, nil)
+	_ = plan
+	var appID, mapping string
+	for _, k := range p.Live.Keys[app] {
+		if k.Spec.KeyType == "PRODUCTION" {
+			mapping = k.KeyMappingID
+		}
+	}
+	appID = p.Live.ID(spec.KindApplication, app)
+	if err := p.Providers.APIM.Keys.CleanUp(context.Background(), apimRef(appID, app), mapping); err != nil {
+		t.Fatal(err)
+	}
+	orphan := "admin_" + appID + "_PRODUCTION"
+	if isClients(s)[orphan] != 1 || keyMappings(s, app) != 1 {
+		t.Fatalf("clean-up should leave the IS client %s behind: %v", orphan, isClients(s))
+	}
+	res := converge(t, s, dev, state)
+	c := changeOf(res.Plan, diff.KindApplicationKey, func(c diff.Change) bool { return c.Name == app+"/PRODUCTION/WSO2IS" })
+	if c == nil || c.Action != diff.Create || !strings.Contains(c.Reason, "repairs a half-state") || !strings.Contains(c.Reason, orphan) {
+		t.Fatalf("the plan does not show the repair:\n%s", render(t, res.Plan))
+	}
+	if n := isClients(s)[orphan]; n != 1 {
+		t.Fatalf("want exactly one IS client %s (the new key's), have %d", orphan, n)
+	}
+	if n := keyMappings(s, app); n != 2 {
+		t.Fatalf("%s has %d key mappings after the repair, want 2", app, n)
+	}
+}
+
+// generate-keys fails half-way (the IS client is created, no mapping, 500:
+// the simulator's "half" fault); the next run repairs it.
+func TestScenarioHalfFailedGenerateIsRepaired(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	if err := s.Faults().SetSpec("route=POST /api/am/devportal/v3/applications/{applicationId}/generate-keys:half=1"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := enforce(t, s, dev, state, EnforceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Result == nil || len(res.Result.Failed) == 0 || s.Stats().APIM.Faults.Half != 1 {
+		t.Fatalf("the half-failure did not fail a key: %+v (half %d)", res.Result, s.Stats().APIM.Faults.Half)
+	}
+	failed := res.Result.Failed[0].Ref.Name // "<app>/<TYPE>/<km>"
+	app, keyType, _, _ := splitKeyName(failed)
+	s.Faults().Clear()
+	res = converge(t, s, dev, state)
+	c := changeOf(res.Plan, diff.KindApplicationKey, func(c diff.Change) bool { return c.Name == failed })
+	if c == nil || !strings.Contains(c.Reason, "repairs a half-state") {
+		t.Fatalf("the plan does not show the repair of %s:\n%s", failed, render(t, res.Plan))
+	}
+	var appID string
+	for _, a := range s.Dump().APIM.Applications {
+		if a.Name == app {
+			appID = a.ApplicationID
+		}
+	}
+	if n := isClients(s)["admin_"+appID+"_"+keyType]; n != 1 {
+		t.Fatalf("want one IS client for %s, have %d", failed, n)
+	}
+}
+
+func apimRef(id, name string) apim.AppRef { return apim.AppRef{ID: id, Name: name} }

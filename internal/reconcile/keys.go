@@ -121,6 +121,9 @@ func (p *Pass) key(ctx context.Context, c diff.Change) error {
 		}
 		got, err = a.Map(ctx, ref, *k, secret)
 	} else {
+		if err := p.removeOrphanClient(ctx, c.Name); err != nil {
+			return err
+		}
 		got, err = a.Generate(ctx, ref, *k)
 	}
 	if err != nil {

@@ -75,6 +75,9 @@ type Pass struct {
 	// ahead is the read started by Load (Options.ReadAhead), until the
 	// first Compute takes it.
 	ahead *readAhead
+	// orphans maps an application key's plan name to the client_id of
+	// its orphaned IS client, which its create removes first (halfstates.go).
+	orphans map[string]string
 	// identities open sealed credentials (verify.go), loaded once.
 	identities    secrets.Identities
 	identitiesErr error
@@ -239,6 +242,9 @@ func (p *Pass) compute(ctx context.Context, own ownership) (*diff.Plan, error) {
 			return v, err == nil
 		},
 	})
+	if err := p.findHalfStates(ctx, plan); err != nil {
+		return nil, err
+	}
 	if diff.NeedsPreflight(plan) {
 		apis, err := p.Providers.APIM.APIs.List(ctx)
 		if err != nil {

@@ -37,6 +37,9 @@ type Clients interface {
 	// Get returns the client, or nil when IS does not know it (IS answers
 	// 401 for unknown ids, §5.16).
 	Get(ctx context.Context, clientID string) (*OAuthClient, error)
+	// GetByName returns the client of that client_name, or nil (IS answers
+	// 401 for an unknown name too, §3.11).
+	GetByName(ctx context.Context, name string) (*OAuthClient, error)
 	Register(ctx context.Context, r ClientRegistration) (*OAuthClient, error)
 	// Delete removes the client (and its IS application); unknown → nil.
 	Delete(ctx context.Context, clientID string) error
@@ -135,6 +138,11 @@ func (c *clients) Register(ctx context.Context, r ClientRegistration) (*OAuthCli
 		return nil, err
 	}
 	return toClient(&w), nil
+}
+
+// GetByName finds a client by name.
+func (c *clients) GetByName(ctx context.Context, name string) (*OAuthClient, error) {
+	return c.getByName(ctx, name)
 }
 
 // getByName finds a client by name (GET /register?client_name=; IS answers
