@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 10s
 
-.PHONY: all build test fuzz lint bench demo clean
+.PHONY: all build test fuzz lint bench demo e2e clean
 
 all: build
 
@@ -40,6 +40,13 @@ bench:
 # in enforce mode, plan again (no changes). See scripts/demo.sh.
 demo: build
 	BIN=$(BIN) ./scripts/demo.sh
+
+# Real WSO2 (APIM 4.5.0 + IS 7.1.0 in Docker): start deploy/compose, wait
+# healthy, e2e-tagged tests + plan → apply → plan → export, tear down.
+# Needs Docker; see deploy/compose/README.md. make test runs the same steps
+# against the simulator.
+e2e:
+	./deploy/compose/run-e2e.sh
 
 clean:
 	rm -rf bin
