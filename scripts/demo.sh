@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make demo: plan and apply the example dev environment against the
-# embedded simulator (wso2sync sim), then plan again to show convergence.
+# embedded simulator (wso2sync sim), plan again to show convergence, and
+# verify that every credential works (tokens, calls through the simulated
+# gateway).
 # Needs only the wso2sync binary (make build) and bash.
 set -euo pipefail
 
@@ -8,6 +10,7 @@ BIN=${BIN:-bin/wso2sync}
 ENV_DIR=${ENV_DIR:-examples/environments/dev}
 APIM_ADDR=${APIM_ADDR:-127.0.0.1:19443}
 IS_ADDR=${IS_ADDR:-127.0.0.1:19444}
+GW_ADDR=${GW_ADDR:-127.0.0.1:18243}
 
 # The credentials the example references ({env: ...}); the simulator is a
 # fresh install with admin/admin, and the users' passwords pass IS's policy.
@@ -19,6 +22,7 @@ export WSO2SYNC_RULE_ENGINE_CLIENT_SECRET='rule-engine-secret-1'
 export WSO2SYNC_TRUSTSTORE_PASSWORD='changeit'
 export WSO2SYNC_APIM_URL="http://$APIM_ADDR"
 export WSO2SYNC_IS_URL="http://$IS_ADDR"
+export WSO2SYNC_GATEWAY_URL="http://$GW_ADDR"
 
 # The state directory (lock, journal, inventory) of this demo run lives in a
 # temporary copy of the examples, so the checkout stays clean.
@@ -34,14 +38,16 @@ BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 cd "$work"
 env_dir="environments/$(basename "$ENV_DIR")"
 
-for addr in "$APIM_ADDR" "$IS_ADDR"; do
+for addr in "$APIM_ADDR" "$IS_ADDR" "$GW_ADDR"; do
 	if (exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}") 2>/dev/null; then
-		echo "something already listens on $addr; pick free ports with APIM_ADDR=127.0.0.1:PORT IS_ADDR=127.0.0.1:PORT make demo"
+		echo "something already listens on $addr; pick free ports with APIM_ADDR=127.0.0.1:PORT IS_ADDR=127.0.0.1:PORT GW_ADDR=127.0.0.1:PORT make demo"
 		exit 1
 	fi
 done
-echo "==> starting the simulator (APIM on $APIM_ADDR, IS on $IS_ADDR)"
-"$BIN" sim --apim-listen "$APIM_ADDR" --is-listen "$IS_ADDR" >sim.log 2>&1 &
+echo "==> starting the simulator (APIM on $APIM_ADDR, IS on $IS_ADDR, gateway on $GW_ADDR)"
+# --is-base-url: IS writes the issuer the dev key manager declares
+# (https://localhost:9444/oauth2/token), so the gateway accepts its tokens.
+"$BIN" sim --apim-listen "$APIM_ADDR" --is-listen "$IS_ADDR" --gw-listen "$GW_ADDR" --is-base-url https://localhost:9444 >sim.log 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 50); do
 	if (exec 3<>"/dev/tcp/${APIM_ADDR%:*}/${APIM_ADDR#*:}") 2>/dev/null && (exec 3<>"/dev/tcp/${IS_ADDR%:*}/${IS_ADDR#*:}") 2>/dev/null; then
@@ -57,9 +63,18 @@ rc=0
 "$BIN" plan --env "$env_dir" --log-level warn || rc=$?
 if [ "$rc" -ne 2 ]; then echo "expected plan to exit 2 (changes present), got $rc"; exit 1; fi
 
+# Seal the generated consumer secrets to a throwaway SSH key (when
+# ssh-keygen is there), so that verify can open them.
+seal=() ident=()
+if command -v ssh-keygen >/dev/null 2>&1; then
+	ssh-keygen -q -t ed25519 -N "" -C wso2sync-demo -f demo-key
+	seal=(--seal-recipient "$(cat demo-key.pub)")
+	ident=(--identity demo-key)
+fi
+
 echo
 echo "==> wso2sync apply --env $ENV_DIR --mode enforce --auto-approve"
-"$BIN" apply --env "$env_dir" --mode enforce --auto-approve --log-level warn >apply.out
+"$BIN" apply --env "$env_dir" --mode enforce --auto-approve --log-level warn "${seal[@]}" >apply.out
 tail -n 3 apply.out
 
 # The dev example keeps its truststores inside the environment folder.
@@ -73,5 +88,9 @@ fi
 echo
 echo "==> wso2sync plan --env $ENV_DIR   (again: nothing left to do)"
 "$BIN" plan --env "$env_dir" --log-level warn
+
+echo
+echo "==> wso2sync verify --env $ENV_DIR   (every key mints a token; every subscription passes the gateway)"
+"$BIN" verify --env "$env_dir" --log-level warn "${ident[@]}"
 echo
 echo "demo done: the simulator is stopped; run 'wso2sync sim' to keep one running."
