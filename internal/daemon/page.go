@@ -45,16 +45,35 @@ var pageTemplate = template.Must(template.New("status.html").Funcs(template.Func
 		return s
 	},
 	"stateLabel": StateLabel,
-	"inSync": func(objs []ObjectStatus) []ObjectStatus {
-		var out []ObjectStatus
+	"inSync": func(objs []ObjectStatus) *inSyncList {
+		l := &inSyncList{}
 		for _, o := range objs {
-			if o.State == StateInSync && !o.Corrected {
-				out = append(out, o)
+			if o.State != StateInSync || o.Corrected {
+				continue
+			}
+			l.Total++
+			if len(l.Objects) < maxInSyncListed {
+				l.Objects = append(l.Objects, o)
 			}
 		}
-		return out
+		if l.Total == 0 {
+			return nil
+		}
+		l.More = l.Total - len(l.Objects)
+		return l
 	},
+	"first": func(n int, objs []UnmanagedObject) []UnmanagedObject { return objs[:min(n, len(objs))] },
 }).ParseFS(pageFiles, "page/status.html"))
+
+// maxInSyncListed caps the objects in sync listed per kind (and the
+// unmanaged ones): an IS with 20,000 users would make a page nobody
+// reads. /status and `wso2sync status --all` list all.
+const maxInSyncListed = 1000
+
+type inSyncList struct {
+	Objects     []ObjectStatus
+	Total, More int
+}
 
 // pageSecurity are the headers of every page response: no inline script,
 // no other origin, no form submission, no framing, no referrer to forges.

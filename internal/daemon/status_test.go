@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -301,5 +302,26 @@ func TestWebhookDeliveryInHistory(t *testing.T) {
 	}
 	if r := webhookReason(http.Header{}); r != "webhook" {
 		t.Errorf("no delivery header: %q", r)
+	}
+}
+
+// TestPageCapsTheInSyncList: a kind with more objects in sync than the
+// page lists shows the first ones and says how many more /status has.
+func TestPageCapsTheInSyncList(t *testing.T) {
+	objs := make([]ObjectStatus, maxInSyncListed+5)
+	for i := range objs {
+		objs[i] = ObjectStatus{Name: fmt.Sprintf("user-%05d", i), State: StateInSync}
+	}
+	rec := newRecorder()
+	rec.set(PassResult{Estate: &Estate{Counts: map[string]int{StateInSync: len(objs)}, Kinds: []KindStatus{{Kind: "User", Objects: objs}}}}, nil)
+	d, base := startDaemon(t, Options{Source: staticSource{t.TempDir()}, Pass: rec.pass, Scheduler: SchedulerOptions{Interval: time.Hour}})
+	rec.wait(t, "start")
+	waitFor(t, "the pass", 5*time.Second, func() bool { return d.Status().Estate != nil })
+	_, page := get(t, base+"/")
+	if n := strings.Count(page, `data-state="in-sync" data-name=`); n != maxInSyncListed {
+		t.Errorf("%d objects listed, want %d", n, maxInSyncListed)
+	}
+	if !strings.Contains(page, fmt.Sprintf("%d in sync", len(objs))) || !strings.Contains(page, "… and 5 more") {
+		t.Error("the page does not say how many are in sync and how many are not listed")
 	}
 }
