@@ -2,7 +2,6 @@ package apim
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -160,8 +159,7 @@ func (s *Server) handleAppList(w http.ResponseWriter, r *http.Request, c *caller
 
 func (s *Server) handleAppCreate(w http.ResponseWriter, r *http.Request, c *caller) {
 	var in appInput
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &in) {
 		return
 	}
 	wf := s.workflow()
@@ -210,8 +208,7 @@ func (s *Server) handleAppGet(w http.ResponseWriter, r *http.Request, c *caller)
 
 func (s *Server) handleAppUpdate(w http.ResponseWriter, r *http.Request, c *caller) {
 	var in appInput
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &in) {
 		return
 	}
 	s.mu.Lock()

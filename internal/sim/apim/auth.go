@@ -94,7 +94,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *caller)
 func (s *Server) add(method, base, path, spec string, mode authMode, scopes []string, h handlerFunc) {
 	rt := simcore.Route{Method: method, BasePath: base, Path: path, Spec: spec}
 	s.routes = append(s.routes, rt)
-	s.mux.HandleFunc(rt.Pattern(), func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc(rt.Pattern(), consumes(rt, func(w http.ResponseWriter, r *http.Request) {
 		c := &caller{}
 		if mode != authNone {
 			var ok bool
@@ -104,7 +104,31 @@ func (s *Server) add(method, base, path, spec string, mode authMode, scopes []st
 			}
 		}
 		h(w, r, c)
-	})
+	}))
+}
+
+// multipartRoutes take multipart/form-data (@Consumes on discover and the
+// certificate uploads).
+var multipartRoutes = map[string]bool{
+	"POST " + AdminBase + "/key-managers/discover":                       true,
+	"POST " + PublisherBase + "/endpoint-certificates":                   true,
+	"PUT " + PublisherBase + "/endpoint-certificates/{alias}":            true,
+	"POST " + PublisherBase + "/apis/{apiId}/client-certificates":        true,
+	"PUT " + PublisherBase + "/apis/{apiId}/client-certificates/{alias}": true,
+}
+
+// consumes refuses, with 415, a body of a media type the operation does
+// not consume: JSON for the bodies of BodyFields and DCR, multipart for the
+// uploads (simcore.Consumes).
+func consumes(rt simcore.Route, h http.HandlerFunc) http.HandlerFunc {
+	p := rt.Pattern()
+	switch {
+	case multipartRoutes[p]:
+		return simcore.Consumes(h, "multipart/form-data")
+	case BodyFields[p] != nil, rt.BasePath == DCRBase:
+		return simcore.Consumes(h, "application/json")
+	}
+	return h
 }
 
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, mode authMode, scopes []string) (*caller, bool) {

@@ -217,8 +217,7 @@ func (s *Server) handleKMGet(w http.ResponseWriter, r *http.Request, _ *caller) 
 
 func decodeKM(w http.ResponseWriter, r *http.Request) (*kmInput, bool) {
 	var in kmInput
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &in) {
 		return nil, false
 	}
 	return &in, true

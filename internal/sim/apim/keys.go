@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -234,8 +233,7 @@ func (s *Server) createClient(ctx context.Context, km *KeyManager, app *appRec, 
 
 func (s *Server) handleGenerateKeys(w http.ResponseWriter, r *http.Request, c *caller) {
 	var req keyGenRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	wf := s.workflow()
@@ -307,8 +305,7 @@ func (s *Server) handleGenerateKeys(w http.ResponseWriter, r *http.Request, c *c
 
 func (s *Server) handleMapKeys(w http.ResponseWriter, r *http.Request, c *caller) {
 	var req keyMapRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	s.mu.Lock()
@@ -441,8 +438,7 @@ func (s *Server) handleOAuthKeyGet(w http.ResponseWriter, r *http.Request, c *ca
 
 func (s *Server) handleOAuthKeyUpdate(w http.ResponseWriter, r *http.Request, c *caller) {
 	var req keyUpdateRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	s.mu.Lock()
@@ -540,8 +536,7 @@ func (s *Server) handleCleanUp(w http.ResponseWriter, r *http.Request, c *caller
 
 func (s *Server) handleGenerateToken(w http.ResponseWriter, r *http.Request, c *caller) {
 	var req tokenGenRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	s.mu.Lock()

@@ -1,7 +1,6 @@
 package apim
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -91,8 +90,7 @@ func (s *Server) createSubLocked(c *caller, in *subInput, wf bool) (*subRec, *ap
 
 func (s *Server) handleSubCreate(w http.ResponseWriter, r *http.Request, c *caller) {
 	var in subInput
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &in) {
 		return
 	}
 	wf := s.workflow()
@@ -109,8 +107,7 @@ func (s *Server) handleSubCreate(w http.ResponseWriter, r *http.Request, c *call
 
 func (s *Server) handleSubCreateMultiple(w http.ResponseWriter, r *http.Request, c *caller) {
 	var in []subInput
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &in) {
 		return
 	}
 	wf := s.workflow()
@@ -202,8 +199,7 @@ func (s *Server) handleSubGet(w http.ResponseWriter, r *http.Request, c *caller)
 // pending (TIER_UPDATE_PENDING).
 func (s *Server) handleSubUpdate(w http.ResponseWriter, r *http.Request, c *caller) {
 	var in subInput
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &in) {
 		return
 	}
 	wf := s.workflow()

@@ -1,7 +1,6 @@
 package apim
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 )
@@ -87,8 +86,7 @@ func (l *tierLevel[P, PP, T]) handleGet(w http.ResponseWriter, r *http.Request, 
 
 func (l *tierLevel[P, PP, T]) decode(w http.ResponseWriter, r *http.Request) (*P, bool) {
 	var p P
-	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-		badRequest(w, "Invalid request body: "+err.Error())
+	if !decodeBody(w, r, &p) {
 		return nil, false
 	}
 	f := PP(&p).shared()

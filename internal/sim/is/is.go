@@ -213,6 +213,16 @@ type routeDef struct {
 func (s *Server) register() {
 	defs := []routeDef{}
 	add := func(method, base, path, spec string, h http.HandlerFunc) {
+		// A body of another media type is refused with 415 (item of the
+		// resources' @Consumes): SCIM takes application/scim+json and
+		// application/json (WSO2-API.md §3.8), the other REST APIs JSON.
+		if spec != "" && (method == "POST" || method == "PUT" || method == "PATCH") {
+			if spec == specSCIM {
+				h = simcore.Consumes(h, "application/scim+json", "application/json")
+			} else {
+				h = simcore.Consumes(h, "application/json")
+			}
+		}
 		defs = append(defs, routeDef{simcore.Route{Method: method, BasePath: base, Path: path, Spec: spec}, h})
 	}
 	listUsers, searchUsers := s.scimListHandlers("internal_user_mgt_list", s.listUsers)

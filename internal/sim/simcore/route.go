@@ -1,5 +1,12 @@
 package simcore
 
+import (
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+)
+
 // Route is one operation a simulated server serves, named as the official
 // spec names it, so that the contract tests can check that every served
 // operation has a contract test and find its schema.
@@ -22,4 +29,25 @@ type Route struct {
 // Pattern is the net/http ServeMux pattern for the route.
 func (r Route) Pattern() string {
 	return r.Method + " " + r.BasePath + r.Path
+}
+
+// Consumes wraps h so that a request carrying a body whose media type is
+// not one of types is refused with 415 and an empty body, as the servers'
+// JAX-RS stack (CXF) does when no resource method's @Consumes matches.
+// Requests without a body (no Content-Type, no length) pass: the bodyless
+// POSTs (regenerate-secret, change-owner, …) send none.
+func Consumes(h http.HandlerFunc, types ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ct := r.Header.Get("Content-Type")
+		if ct == "" && r.ContentLength == 0 {
+			h(w, r)
+			return
+		}
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !slices.Contains(types, strings.ToLower(mt)) {
+			w.WriteHeader(http.StatusUnsupportedMediaType)
+			return
+		}
+		h(w, r)
+	}
 }
