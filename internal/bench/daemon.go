@@ -31,7 +31,7 @@ type daemonResult struct {
 // documents each pass validated, and the process's RSS after each pass.
 func runDaemon(ctx context.Context, s simHandle, envDir string, popts providers.Options, cfg Config, f Floor) (daemonResult, string, error) {
 	var res daemonResult
-	pass := daemon.Reconcile(daemon.ReconcileOptions{Providers: popts, Concurrency: cfg.ServerConcurrency})
+	pass := daemon.Reconcile(daemon.ReconcileOptions{Providers: popts, Concurrency: cfg.applyConcurrency()})
 	if err := resetScenario(s); err != nil {
 		return res, "", err
 	}

@@ -66,6 +66,13 @@ type Config struct {
 	Spec429 string
 }
 
+// applyConcurrency is the apply's bound on steps in flight (`wso2sync
+// apply --concurrency`): one server cap per server. A wave mixes both
+// servers' writes (applications with users, for instance), and each
+// server's own limiter (providers.Options.Concurrency, the cap) bounds
+// what reaches it; with only one cap in all, each server would get half.
+func (c Config) applyConcurrency() int { return 2 * c.ServerConcurrency }
+
 // naive reports whether the naive client runs at this size.
 func (c Config) naive(size string) bool {
 	return c.NaiveSizes == nil || slices.Contains(c.NaiveSizes, size)

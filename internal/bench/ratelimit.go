@@ -273,7 +273,7 @@ func Run429(ctx context.Context, size Size, cfg Config) (RateLimitResult, error)
 		r.Passes++
 		// The enforcing path (lock, journal, inventory, sealing), as
 		// `wso2sync apply --mode enforce` runs it.
-		if _, err := pass(ctx, envDir, passOptions{providers: popts, concurrency: cfg.ServerConcurrency, enforce: true,
+		if _, err := pass(ctx, envDir, passOptions{providers: popts, concurrency: cfg.applyConcurrency(), enforce: true,
 			onOpen: smp.attach}); err != nil {
 			r.PassErrors = append(r.PassErrors, fmt.Sprintf("pass %d: %s", r.Passes, firstLines(err.Error(), 3)))
 			continue
@@ -306,7 +306,7 @@ func Run429(ctx context.Context, size Size, cfg Config) (RateLimitResult, error)
 	}
 	start = time.Now()
 	popts.Counter = nil
-	tm, err := pass(ctx, envDir, passOptions{providers: popts, concurrency: cfg.ServerConcurrency})
+	tm, err := pass(ctx, envDir, passOptions{providers: popts, concurrency: cfg.applyConcurrency()})
 	if err != nil {
 		return r, fmt.Errorf("no-op plan after the 429 apply: %w", err)
 	}

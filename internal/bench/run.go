@@ -118,7 +118,7 @@ func RunSize(ctx context.Context, size Size, cfg Config) ([]Record, []string, er
 		return nil, nil, err
 	}
 	popts := providers.Options{Concurrency: cfg.ServerConcurrency, Timeout: 2 * time.Minute}
-	plan := passOptions{providers: popts, concurrency: cfg.ServerConcurrency}
+	plan := passOptions{providers: popts, concurrency: cfg.applyConcurrency()}
 	enforce := plan
 	enforce.enforce = true
 	rec := func(scenario string, m measured, floor Floor, writeDepth int) Record {
@@ -353,6 +353,7 @@ func pass(ctx context.Context, envDir string, o passOptions) (timings, error) {
 		}
 		return t, err
 	}
+	defer p.Close()
 	if p.LoadStats != nil {
 		t.validated, t.reused = p.LoadStats.Validated, p.LoadStats.Reused
 	}

@@ -110,8 +110,13 @@ func Reconcile(o ReconcileOptions) PassFunc {
 			return res, Invalid(err)
 		}
 		if err != nil {
+			p.Close()
 			return res, err
 		}
+		// The pass's connections end with it: a daemon making a pass a
+		// minute would otherwise keep each pass's idle connections open
+		// until the transport's idle timeout.
+		defer p.Close()
 		defer func() {
 			res.Calls = calls.list()
 			res.Retries = counter.Snapshot().Retries

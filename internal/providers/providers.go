@@ -82,6 +82,20 @@ type Providers struct {
 	adminUser string
 }
 
+// CloseIdle closes both clients' idle connections: call it when the pass
+// that opened the providers is over (nil-safe).
+func (p *Providers) CloseIdle() {
+	if p == nil {
+		return
+	}
+	if p.APIM != nil {
+		p.APIM.Transport().CloseIdle()
+	}
+	if p.IS != nil {
+		p.IS.Transport().CloseIdle()
+	}
+}
+
 // Open builds both clients from the environment: URLs (overridable),
 // admin credentials from the environment's secret references, TLS from
 // spec.tls (caBundle relative to the environment file). It makes no

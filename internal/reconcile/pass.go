@@ -146,6 +146,20 @@ func Load(ctx context.Context, o Options) (*Pass, error) {
 	return p, nil
 }
 
+// Close ends the pass: a read started by Load and not taken is cancelled
+// and the providers' idle connections are closed. A long-running caller
+// (the daemon) calls it after each pass; nil-safe.
+func (p *Pass) Close() {
+	if p == nil {
+		return
+	}
+	if a := p.ahead; a != nil && a.prov != p.Providers {
+		defer a.prov.CloseIdle()
+	}
+	p.dropReadAhead()
+	p.Providers.CloseIdle()
+}
+
 // providerOptions are Options.Providers with the URLs, Logger and
 // UserAgent filled in.
 func (p *Pass) providerOptions() providers.Options {

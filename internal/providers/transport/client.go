@@ -303,6 +303,12 @@ func (c *Client) WithAuth(a Authenticator) *Client { return &Client{core: c.core
 // Limiter is the client's concurrency limiter (Current() for metrics).
 func (c *Client) Limiter() *Limiter { return c.core.limiter }
 
+// CloseIdle closes the client's idle connections. A pass opens its own
+// clients; the daemon closes them when the pass ends rather than leaving
+// up to a limiter's worth of keep-alive connections (and their goroutines
+// and buffers) per server and per pass until the idle timeout.
+func (c *Client) CloseIdle() { c.core.retry.HTTPClient.CloseIdleConnections() }
+
 // Counter is the client's call counter.
 func (c *Client) Counter() *Counter { return c.core.counter }
 

@@ -2,7 +2,9 @@ package transport
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,5 +152,41 @@ func TestRateLimitedBurstHalvesSharedLimiterOnce(t *testing.T) {
 	}
 	if hits.Load() != 2*n {
 		t.Fatalf("hits %d", hits.Load())
+	}
+}
+
+// TestCloseIdle: the connections a client kept alive are closed by
+// CloseIdle (a daemon pass closes its clients' connections when it ends).
+func TestCloseIdle(t *testing.T) {
+	var open atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := newClient(t, fastOptions(srv.URL))
+	for range 3 {
+		if _, err := c.Do(context.Background(), Request{Method: http.MethodGet, PathTemplate: "/things"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if open.Load() == 0 {
+		t.Fatal("no connection kept alive to close")
+	}
+	c.CloseIdle()
+	deadline := time.Now().Add(5 * time.Second)
+	for open.Load() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := open.Load(); n != 0 {
+		t.Errorf("%d connections still open after CloseIdle", n)
 	}
 }

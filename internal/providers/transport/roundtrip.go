@@ -20,6 +20,14 @@ type instrumented struct {
 	base http.RoundTripper
 }
 
+// CloseIdleConnections closes the base transport's idle connections
+// (http.Client.CloseIdleConnections asks the transport it holds).
+func (t *instrumented) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 type timeoutError struct{ d time.Duration }
 
 func (e *timeoutError) Error() string { return fmt.Sprintf("no response within %s", e.d) }
