@@ -70,9 +70,13 @@ func (c *normCtx) applicationKeys(a *spec.Application, desired bool) []view {
 		add("mode", field{value: keyMode(k.Mode), always: true, replace: reasonKeyMode})
 		add("grantTypes", field{value: set(k.GrantTypes, nil), always: true})
 		add("callbackUrl", field{value: callbackURLs(k.CallbackURL)})
+		// The application token's validity: APIM keeps it in the key's
+		// token-lifetime property (read back by the provider), so a change
+		// is an in-place update (PUT oauth-keys); compared when the
+		// manifest sets it.
+		add("validityPeriod", field{value: k.ValidityPeriod})
 		// Sent only when the key is generated; APIM has no field to read
 		// them back, so they cannot drift.
-		add("validityPeriod", field{value: k.ValidityPeriod, writeOnly: true})
 		add("scopes", field{value: set(k.Scopes, nil), writeOnly: true})
 		for _, name := range sortedKeys(k.AdditionalProperties) {
 			f := field{value: k.AdditionalProperties[name]}

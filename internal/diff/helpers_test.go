@@ -130,7 +130,9 @@ func serverForm(t *testing.T, d *spec.State) *spec.State {
 				slices.Reverse(urls)
 				k.CallbackURL = "regexp=(" + strings.Join(urls, "|") + ")"
 			}
-			k.ValidityPeriod, k.Scopes, k.ClientSecret = 0, nil, nil
+			// The token validity comes back (the lifetime property); scopes and
+			// secrets do not.
+			k.Scopes, k.ClientSecret = nil, nil
 			if k.AdditionalProperties == nil {
 				k.AdditionalProperties = map[string]string{}
 			}

@@ -224,7 +224,7 @@ func TestApplications(t *testing.T) {
 			k.KeyType, k.Mode, k.ClientID = "production", "CREATED", "server_assigned_id"
 			k.GrantTypes = []string{"authorization_code", "client_credentials"}
 			k.CallbackURL = `regexp=(https://b.example.com:443/cb\?x=1|https://a.example.com/cb/)`
-			k.ValidityPeriod, k.Scopes = 0, nil
+			k.Scopes = nil // the validity comes back (its lifetime property), scopes do not
 			k.AdditionalProperties = map[string]string{"ext_pkce_mandatory": "false"}
 			if f != nil {
 				f(k)
@@ -249,6 +249,9 @@ func TestApplications(t *testing.T) {
 		{name: "grant types update the key", desired: state(app("a", key(nil))),
 			live: state(app("a", liveKey(func(k *spec.ApplicationKey) { k.GrantTypes = []string{"client_credentials"} }))),
 			want: map[string]Action{"ApplicationKey/a/PRODUCTION/WSO2IS": Update}, fields: []string{"spec.keys[PRODUCTION/WSO2IS].grantTypes"}},
+		{name: "validity alone updates the key in place", desired: state(app("a", key(func(k *spec.ApplicationKey) { k.ValidityPeriod = 1200 }))),
+			live: state(app("a", liveKey(func(k *spec.ApplicationKey) { k.ValidityPeriod = 600 }))),
+			want: map[string]Action{"ApplicationKey/a/PRODUCTION/WSO2IS": Update}, fields: []string{"spec.keys[PRODUCTION/WSO2IS].validityPeriod"}},
 		{name: "key manager change replaces the key", desired: state(app("a", key(nil))),
 			live:   state(app("a", liveKey(func(k *spec.ApplicationKey) { k.KeyManager = "OldKM" }))),
 			want:   map[string]Action{"ApplicationKey/a/PRODUCTION/WSO2IS": Replace},

@@ -163,6 +163,9 @@ func Render(live *providers.Live, o Options) (*Result, error) {
 				generated := 0
 				for _, k := range a.Spec.Keys {
 					file, sealed := o.sealed[keyID(a.Metadata.Name, k)]
+					// The token validity is read from the key's lifetime
+					// property, which is exported as it is.
+					k.ValidityPeriod = 0
 					switch {
 					case k.Mode == spec.KeyModeMap && sealed:
 						// The secret of the mapped client, sealed by this export.

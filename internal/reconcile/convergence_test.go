@@ -469,3 +469,37 @@ func TestScenarioHalfFailedGenerateIsRepaired(t *testing.T) {
 }
 
 func apimRef(id, name string) apim.AppRef { return apim.AppRef{ID: id, Name: name} }
+
+// A key's validityPeriod change (600 → 1200) is planned and applied in
+// place: APIM keeps the token validity in the key's lifetime property.
+func TestScenarioValidityPeriodIsUpdated(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	converge(t, s, dev, state)
+	lifetime := func() (out []any) {
+		st := s.Dump().APIM
+		for _, a := range st.Applications {
+			if a.Name != "ledger-client" {
+				continue
+			}
+			for _, k := range st.KeyMappings {
+				if k.ApplicationID == a.ApplicationID && k.KeyType == "SANDBOX" {
+					out = append(out, k.AdditionalProperties["ext_application_token_lifetime"])
+				}
+			}
+		}
+		return out
+	}
+	if got := lifetime(); len(got) != 1 || got[0] != "600" {
+		t.Fatalf("after the first apply the SANDBOX key's lifetime is %v, want [600]", got)
+	}
+	edit(t, dev, "applications.yaml", "validityPeriod: 600", "validityPeriod: 1200")
+	res := converge(t, s, dev, state)
+	c := changeOf(res.Plan, diff.KindApplicationKey, func(c diff.Change) bool { return c.Name == "ledger-client/SANDBOX/WSO2IS" })
+	if c == nil || c.Action != diff.Update || len(c.Fields) != 1 || c.Fields[0].Path != "spec.keys[SANDBOX/WSO2IS].validityPeriod" {
+		t.Fatalf("want an in-place update of validityPeriod:\n%s", render(t, res.Plan))
+	}
+	if got := lifetime(); len(got) != 1 || got[0] != "1200" {
+		t.Fatalf("the SANDBOX key's lifetime is %v, want [1200]", got)
+	}
+}

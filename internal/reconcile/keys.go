@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/wso2sync/wso2sync/internal/diff"
@@ -52,6 +53,31 @@ func (p *Pass) liveKey(app, keyType, km string) *apim.Key {
 	return nil
 }
 
+// withValidity returns the key with its validityPeriod written as the key
+// manager's token-lifetime property (a string, which is what the IS 7
+// connector honours, WSO2-API §3.1), unless the manifest sets that
+// property itself: APIM keeps a key's token validity there, and PUT
+// oauth-keys changes it in place.
+func (p *Pass) withValidity(k spec.ApplicationKey) spec.ApplicationKey {
+	if k.ValidityPeriod <= 0 {
+		return k
+	}
+	prop := apim.PropTokenLifetimeResident
+	if p.isIS7(k.KeyManager) {
+		prop = apim.PropTokenLifetimeIS7
+	}
+	if _, set := k.AdditionalProperties[prop]; set {
+		return k
+	}
+	props := make(map[string]string, len(k.AdditionalProperties)+1)
+	for n, v := range k.AdditionalProperties {
+		props[n] = v
+	}
+	props[prop] = strconv.Itoa(k.ValidityPeriod)
+	k.AdditionalProperties = props
+	return k
+}
+
 // key generates, maps, updates or removes one application key:
 //
 //   - generate mode: generate-keys on the named key manager;
@@ -88,6 +114,8 @@ func (p *Pass) key(ctx context.Context, c diff.Change) error {
 	if k == nil {
 		return notFound(c, "desired")
 	}
+	wk := p.withValidity(*k)
+	k = &wk
 	if c.Action == diff.Update {
 		lk := p.liveKey(appName, keyType, km)
 		if lk == nil {

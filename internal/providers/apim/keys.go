@@ -237,6 +237,7 @@ func (k *keys) toKey(app AppRef, w *wireKey) Key {
 		}
 		ak.AdditionalProperties[name] = propString(v)
 	}
+	ak.ValidityPeriod = validityOf(ak.AdditionalProperties)
 	if w.ConsumerSecret != "" && k.cl.opts.OnSecret != nil {
 		k.cl.secretMu.Lock()
 		k.cl.opts.OnSecret(app.Name, w.KeyType, w.KeyManager, w.ConsumerKey, w.ConsumerSecret)
@@ -244,6 +245,27 @@ func (k *keys) toKey(app AppRef, w *wireKey) Key {
 	}
 	return Key{Spec: ak, KeyMappingID: w.KeyMappingID, ConsumerKey: w.ConsumerKey,
 		SecretFingerprint: Fingerprint(w.ConsumerSecret), KeyState: w.KeyState}
+}
+
+// Token lifetime properties: the application access token validity of a
+// key, which APIM keeps in the key's additionalProperties (WSO2-API §3.1:
+// the IS 7 connector's ext_application_token_lifetime; the Resident Key
+// Manager's application_access_token_expiry_time). A key's validityPeriod
+// is read from, and written as, these.
+const (
+	PropTokenLifetimeIS7      = "ext_application_token_lifetime"
+	PropTokenLifetimeResident = "application_access_token_expiry_time"
+)
+
+// validityOf reads a key's token validity (seconds) from its properties;
+// 0 when none is set (the connectors answer "N/A").
+func validityOf(props map[string]string) int {
+	for _, name := range []string{PropTokenLifetimeIS7, PropTokenLifetimeResident} {
+		if n, err := strconv.Atoi(props[name]); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
 }
 
 func propString(v any) string {
