@@ -277,31 +277,42 @@ func (s *Server) clientCert(w http.ResponseWriter, r *http.Request) *ClientCerti
 	return c
 }
 
+// handleClientCertList follows ApisApiCommonImpl.getAPIClientCertificates
+// (wso2/carbon-apimgt): when the tenant has no client certificate at all it
+// answers 200 with an empty list without looking the API up, even for an
+// unknown apiId; otherwise an unknown apiId fails in getAPIbyUUID with an
+// APIMgtResourceNotFoundException that carries no error code, which the
+// global mapper answers as INTERNAL_ERROR (500, 900967). The pagination it
+// returns holds limit, offset and the tenant-wide total, no links.
 func (s *Server) handleClientCertList(w http.ResponseWriter, r *http.Request, _ *caller) {
 	limit, offset, ok := s.pageParams(w, r)
 	if !ok {
 		return
 	}
 	alias := r.URL.Query().Get("alias")
+	id := r.PathValue("apiId")
 	s.mu.RLock()
-	api := s.clientCertAPI(w, r)
-	if api == nil {
-		s.mu.RUnlock()
-		return
-	}
+	total := len(s.st.clCerts)
 	sel := []ClientCertMetadata{}
-	for _, a := range s.st.clCertOrder {
-		c := s.st.clCerts[a]
-		if c.APIID != api.ID || (alias != "" && c.Alias != alias) {
-			continue
+	if total > 0 {
+		if s.st.apis[id] == nil {
+			s.mu.RUnlock()
+			w.Header().Set("X-Sim-Cause", "Failed to get API. API artifact corresponding to artifactId "+id+" does not exist")
+			apimError(w, http.StatusInternalServerError, codeGeneralError, "General Error", "Server Error Occurred")
+			return
 		}
-		sel = append(sel, ClientCertMetadata{Alias: c.Alias, APIID: c.APIID, Tier: c.Tier})
+		for _, a := range s.st.clCertOrder {
+			c := s.st.clCerts[a]
+			if c.APIID != id || (alias != "" && c.Alias != alias) {
+				continue
+			}
+			sel = append(sel, ClientCertMetadata{Alias: c.Alias, APIID: c.APIID, Tier: c.Tier})
+		}
 	}
 	s.mu.RUnlock()
-	page, pg := paginate(sel, limit, offset, func(l, o int) string {
-		return fmt.Sprintf("/apis/%s/client-certificates?limit=%d&offset=%d&alias=%s", api.ID, l, o, url.QueryEscape(alias))
-	})
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(page), "certificates": page, "pagination": pg})
+	page, _ := paginate(sel, limit, offset, func(int, int) string { return "" })
+	writeJSON(w, http.StatusOK, map[string]any{"count": len(page), "certificates": page,
+		"pagination": Pagination{Offset: offset, Limit: limit, Total: total}})
 }
 
 func (s *Server) handleClientCertCreate(w http.ResponseWriter, r *http.Request, _ *caller) {

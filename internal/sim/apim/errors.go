@@ -33,6 +33,7 @@ const (
 	codeCertExpired          = 904010 // 400
 	codeCertExists           = 904011 // 409
 	codeInvalidKeyType       = 904013 // 400
+	codeGeneralError         = 900967 // 500 ExceptionCodes.INTERNAL_ERROR
 	genericInternalErrorDesc = "The server encountered an internal error. Please contact administrator."
 )
 

@@ -154,15 +154,14 @@ func subTierInUse(st *store, name string) bool {
 func (s *Server) handleTierSearch(w http.ResponseWriter, r *http.Request, _ *caller) {
 	// As ThrottlingCommonImpl.throttlingPolicySearch: no query means every
 	// type; a query without "type:" (apictl sends the literal "null" when
-	// `get policies rate-limiting` has no -q) is an "Invalid query format"
-	// APIManagementException with INTERNAL_ERROR_WITH_SPECIFIC_MESSAGE, a
-	// 500.
+	// `get policies rate-limiting` has no -q) is "Invalid query format",
+	// handleInternalServerError: a generic 500 (ThrottlingApiServiceImpl).
 	q, given := r.URL.Query()["query"]
 	typ := ""
 	if given {
 		v, ok := strings.CutPrefix(strings.TrimSpace(strings.Join(q, " ")), "type:")
 		if !ok {
-			apimError(w, http.StatusInternalServerError, 900968, "Invalid query format", "Invalid query format")
+			internalError(w, "Invalid query format")
 			return
 		}
 		typ = strings.ToLower(strings.Trim(strings.TrimSpace(v), `"`))

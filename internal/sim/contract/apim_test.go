@@ -276,12 +276,22 @@ func TestAPIMCertificates(t *testing.T) {
 	apis := list(e.apim("GET", pub+"/apis", nil).want(t, 200).obj(t), "list")
 	apiID := str(find(apis, "name", "PaymentAPI")["id"])
 	cc := pub + "/apis/" + apiID + "/client-certificates"
+	// No client certificate in the tenant: even an unknown API lists empty
+	// (ApisApiCommonImpl.getAPIClientCertificates never looks it up).
+	unknown := pub + "/apis/00000000-0000-0000-0000-000000000000/client-certificates"
+	if m := e.apim("GET", unknown, nil).want(t, 200).obj(t); m["count"] != float64(0) {
+		t.Fatalf("unknown API, empty tenant: %v", m)
+	}
+	e.apim("GET", cc+"?limit=x", nil).want(t, 400)
 	e.apim("POST", cc, multipartBody{fields: map[string]string{"alias": "partner", "tier": "Gold"},
 		files: map[string]string{"certificate": testCertPEM(t, "partner")}}).want(t, 200)
 	e.apim("POST", cc, multipartBody{fields: map[string]string{"alias": "partner2", "tier": "NoSuchTier"},
 		files: map[string]string{"certificate": testCertPEM(t, "partner2")}}).want(t, 400)
 	e.apim("GET", cc, nil).want(t, 200)
-	e.apim("GET", pub+"/apis/00000000-0000-0000-0000-000000000000/client-certificates", nil).want(t, 404, 400)
+	// Once the tenant has one, an unknown API fails in getAPIbyUUID: 500.
+	if m := e.apim("GET", unknown, nil).want(t, 500).obj(t); m["code"] != float64(900967) {
+		t.Fatalf("unknown API: %v", m)
+	}
 	e.apim("GET", cc+"/partner", nil).want(t, 200)
 	e.apim("GET", cc+"/nope", nil).want(t, 404)
 	e.apim("GET", cc+"/partner/content", nil).want(t, 200)

@@ -220,13 +220,6 @@ var Errata = []Erratum{
 		Reason: "§7.2: a duplicate subscription is refused with 409, which the spec does not list",
 	},
 
-	// APIM Publisher v4.
-	{
-		Spec: specPublisher, Op: "GET /api/am/publisher/v4/apis/{apiId}/client-certificates", Phase: PhaseResponse,
-		Status: 404, Match: "status is not supported",
-		Reason: "inferred (not in §7): the Publisher answers an unknown apiId with 404 (900310) as on every " +
-			"/apis/{apiId} resource; this operation lists only 200, 400, 500",
-	},
 
 	// IS SCIM2 (is-7.0-7.1_scim2.yaml). Schema-level bugs hit every
 	// operation that carries the schema, so these entries name no Op.
