@@ -328,6 +328,16 @@ const indexHeader = "# wso2sync sealed outputs: public index (no secrets; safe t
 	"# Each entry is one age-encrypted file beside this one; fingerprints are sha256 of the\n" +
 	"# consumer secret (first 16 hex) and of each recipient's public key.\n"
 
+func cmpEntries(a, b IndexEntry) int {
+	if c := strings.Compare(a.Application, b.Application); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.KeyType, b.KeyType); c != 0 {
+		return c
+	}
+	return strings.Compare(a.KeyManager, b.KeyManager)
+}
+
 // changed records a change to the index (callers hold mu and pass it the
 // index readIndex returned); the caller then releases mu and calls flush
 // with the result, which returns once the change is on disk.
@@ -347,18 +357,22 @@ func (s *Store) flush(gen int64) error {
 	if s.flushed >= gen {
 		return nil
 	}
+	// A snapshot under the lock; the encoding (the costly part with
+	// thousands of keys) outside it, while other seals go on.
 	s.mu.Lock()
 	ix, upto := s.ix, s.gen
-	slices.SortFunc(ix.Entries, func(a, b IndexEntry) int {
-		return strings.Compare(a.Application+"\x00"+a.KeyType+"\x00"+a.KeyManager, b.Application+"\x00"+b.KeyType+"\x00"+b.KeyManager)
-	})
-	b, err := yaml.Marshal(ix)
+	slices.SortFunc(ix.Entries, cmpEntries)
+	snap := *ix
+	snap.Entries = slices.Clone(ix.Entries)
+	s.writing = true
+	s.mu.Unlock()
+	b, err := yaml.Marshal(&snap)
 	if err != nil {
+		s.mu.Lock()
+		s.writing = false
 		s.mu.Unlock()
 		return err
 	}
-	s.writing = true
-	s.mu.Unlock()
 	err = s.write(IndexFile, append([]byte(indexHeader), b...), 0o644)
 	s.mu.Lock()
 	s.writing = false
