@@ -490,8 +490,16 @@ func (p *Providers) readCertificates(ctx context.Context, l *Live, mu *sync.Mute
 	if err := o.resolveDesired(ctx); err != nil {
 		return err
 	}
+	// Client certificates are read for every API of the environment's
+	// catalogue (the APIs wso2sync may write them to) and every API a
+	// declared certificate names: one removed from the manifests is then
+	// seen, and pruned when owned (or listed as unmanaged).
+	var catalogue []spec.CatalogueAPI
+	if p.env != nil {
+		catalogue = p.env.Spec.APIs
+	}
 	var apis []apim.API
-	clientCerts := o.Desired == nil
+	clientCerts := o.Desired == nil || len(catalogue) > 0
 	if o.Desired != nil {
 		for _, c := range o.Desired.Certificates {
 			if c.Spec.Usage == spec.CertUsageClient {
@@ -508,7 +516,10 @@ func (p *Providers) readCertificates(ctx context.Context, l *Live, mu *sync.Mute
 		apis = all
 		if o.Desired != nil {
 			apis = slices.DeleteFunc(slices.Clone(all), func(a apim.API) bool {
-				return !slices.ContainsFunc(o.Desired.Certificates, func(c *spec.Certificate) bool {
+				inCatalogue := slices.ContainsFunc(catalogue, func(c spec.CatalogueAPI) bool {
+					return strings.EqualFold(c.Name, a.Name) && c.Version == a.Version
+				})
+				return !inCatalogue && !slices.ContainsFunc(o.Desired.Certificates, func(c *spec.Certificate) bool {
 					return c.Spec.API != nil && strings.EqualFold(c.Spec.API.Name, a.Name) && c.Spec.API.Version == a.Version
 				})
 			})

@@ -503,3 +503,53 @@ func TestScenarioValidityPeriodIsUpdated(t *testing.T) {
 		t.Fatalf("the SANDBOX key's lifetime is %v, want [1200]", got)
 	}
 }
+
+// clientCerts lists the simulator's client certificates as "alias@API".
+func clientCerts(s *sim.Sim) []string {
+	st := s.Dump().APIM
+	apis := map[string]string{}
+	for _, a := range st.APIs {
+		apis[a.ID] = a.Name
+	}
+	var out []string
+	for _, c := range st.ClientCertificates {
+		out = append(out, c.Alias+"@"+apis[c.APIID])
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A client certificate removed from the manifests is read back (client
+// certificates are read for every API of the catalogue) and pruned.
+func TestScenarioRemovedClientCertificateIsPruned(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	cert := `apiVersion: wso2sync/v1alpha1
+kind: Certificate
+metadata:
+  name: payment-partner
+spec:
+  usage: client
+  alias: payment-partner
+  api: {name: PaymentAPI, version: 1.0.0}
+  source: {file: certs/wso2am.pem}
+`
+	path := filepath.Join(dev, "..", "base", "client-certs.yaml")
+	if err := os.WriteFile(path, []byte(cert), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, s, dev, state)
+	if got := clientCerts(s); !slices.Equal(got, []string{"payment-partner@PaymentAPI"}) {
+		t.Fatalf("client certificates after the first apply: %v", got)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	res := converge(t, s, dev, state)
+	if c := changeOf(res.Plan, spec.KindCertificate, func(c diff.Change) bool { return c.Name == "payment-partner" }); c == nil || c.Action != diff.Delete {
+		t.Fatalf("want the removed client certificate deleted:\n%s", render(t, res.Plan))
+	}
+	if got := clientCerts(s); len(got) != 0 {
+		t.Fatalf("client certificates left: %v", got)
+	}
+}
