@@ -83,6 +83,8 @@ was refused.`,
 }
 
 func runApply(ctx context.Context, g *globals, f applyFlags) error {
+	g.progress = newTermProgress(g)
+	defer g.progress.done()
 	// A dry run only plans: its read can start during the load.
 	p, err := loadPass(ctx, g, &f.seal, f.rotate, func(env *spec.Environment) bool {
 		return cmpOr(f.mode, cmpOr(string(env.Spec.Mode), modeDryRun)) == modeDryRun
@@ -105,6 +107,7 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 			return err
 		}
 		plan, err := p.MakePlan(ctx, inv)
+		g.progress.done()
 		if err != nil {
 			return passError(g, err)
 		}
@@ -121,12 +124,13 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 	// command adds the rendering, the saved-plan check and the confirmation.
 	var start time.Time
 	res, err := p.Enforce(ctx, reconcile.EnforceOptions{Command: "apply", AllowDeletes: f.allowDeletes,
-		Concurrency: f.concurrency, Progress: progress(g),
+		Concurrency: f.concurrency, Progress: g.progress.steps(progress(g)),
 		OnStaleLock: func(st apply.LockInfo) {
 			fmt.Fprintf(g.stderr, "note: took over a stale lock (pid %d on %s, %s)\n", st.PID, st.Host, st.Command)
 		},
 		OnRecovery: func(rec *apply.Recovery) { fmt.Fprintln(g.stderr, rec.Report()) },
 		BeforeApply: func(plan *diff.Plan) error {
+			g.progress.done()
 			if err := checkSavedPlan(g, f.planFile, plan); err != nil {
 				return err
 			}
@@ -139,8 +143,10 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 				}
 			}
 			start = time.Now()
+			g.progress.applying(countChanges(plan))
 			return nil
 		}})
+	g.progress.done()
 	if err != nil {
 		var se *reconcile.StageError
 		if errors.As(err, &se) && se.Stage == reconcile.StageDeletes && res.Plan != nil {
@@ -197,6 +203,17 @@ func checkSavedPlan(g *globals, file string, plan *diff.Plan) error {
 			hint: "run 'wso2sync plan --env " + g.envDir + " --out " + file + "' again and review the new plan", code: exitError}
 	}
 	return nil
+}
+
+// countChanges is how many steps an apply of plan runs.
+func countChanges(plan *diff.Plan) int {
+	n := 0
+	for _, c := range plan.Changes {
+		if c.Action != diff.NoOp {
+			n++
+		}
+	}
+	return n
 }
 
 // confirm asks on a terminal; without one it refuses.

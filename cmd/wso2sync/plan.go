@@ -35,6 +35,8 @@ Exit status: 0 no changes, 2 changes present, 1 error (as terraform plan
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			g.progress = newTermProgress(g)
+			defer g.progress.done()
 			p, err := loadPass(ctx, g, &seal, nil, func(*spec.Environment) bool { return true })
 			if err != nil {
 				return err
@@ -44,6 +46,7 @@ Exit status: 0 no changes, 2 changes present, 1 error (as terraform plan
 				return err
 			}
 			plan, err := p.MakePlan(ctx, inv)
+			g.progress.done()
 			if err != nil {
 				return passError(g, err)
 			}

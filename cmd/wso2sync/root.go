@@ -48,6 +48,9 @@ type globals struct {
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	// progress draws plan/apply progress on a terminal (nil otherwise,
+	// and for the other commands).
+	progress *termProgress
 }
 
 // Main runs the CLI and returns the process exit code. It is main's body and

@@ -306,9 +306,10 @@ func loadPass(ctx context.Context, g *globals, f *sealFlags, rotate []reconcile.
 		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version,
 		Trust:     reconcile.TrustOptions{Root: g.trustRoot},
 		Secrets:   reconcile.SecretOptions{Recipients: f.runRecipients(), Identity: f.identity, Rotate: rotate},
-		ReadAhead: readAhead})
+		ReadAhead: readAhead, OnRead: g.progress.onRead()})
 	var le *reconcile.LoadError
 	if errors.As(err, &le) {
+		g.progress.done()
 		for _, d := range le.Diagnostics {
 			fmt.Fprintln(g.stderr, d)
 		}

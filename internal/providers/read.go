@@ -48,6 +48,18 @@ type ReadOptions struct {
 	// API (default: the APIM transport limiter's maximum, so that the
 	// limiter, which adapts to 429s, is the only throttle).
 	Concurrency int
+	// OnRead, if set, is told as objects arrive (n more live objects:
+	// key managers, tiers, applications, keys, subscriptions,
+	// certificates, users, roles), for a progress display. It is called
+	// from the reading goroutines and must be safe for concurrent use.
+	OnRead func(n int)
+}
+
+// read reports n more objects read to OnRead.
+func (o ReadOptions) read(n int) {
+	if o.OnRead != nil && n > 0 {
+		o.OnRead(n)
+	}
 }
 
 // Pending is a desired state that a Read can start without (ReadOptions.Pending).
@@ -190,6 +202,7 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 			if err != nil {
 				return err
 			}
+			o.read(len(kms))
 			mu.Lock()
 			defer mu.Unlock()
 			for _, f := range kms {
@@ -208,6 +221,7 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 			if err != nil {
 				return err
 			}
+			o.read(len(ps))
 			mu.Lock()
 			defer mu.Unlock()
 			for _, f := range ps {
@@ -239,6 +253,7 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 		tasks = append(tasks, func(ctx context.Context) error {
 			var err error
 			users, err = p.IS.Users.List(ctx)
+			o.read(len(users))
 			return err
 		})
 	}
@@ -246,6 +261,7 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 		tasks = append(tasks, func(ctx context.Context) error {
 			var err error
 			roles, err = p.IS.Roles.List(ctx)
+			o.read(len(roles))
 			return err
 		})
 	}
@@ -285,6 +301,7 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 	if err != nil {
 		return err
 	}
+	o.read(len(apps))
 	// With the desired state still pending, every application is read
 	// (skipping those it turns out not to declare once it is known), and
 	// the result is narrowed to the desired ones afterwards.
@@ -369,6 +386,7 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 				if err != nil {
 					return fail(f.ID, err)
 				}
+				o.read(len(keys))
 				mu.Lock()
 				defer mu.Unlock()
 				keysByApp[f.ID] = keys
@@ -385,6 +403,7 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 			if err != nil {
 				return fail(f.ID, err)
 			}
+			o.read(len(subs))
 			mu.Lock()
 			subsByApp[f.ID] = subs
 			mu.Unlock()
@@ -404,6 +423,7 @@ func (p *Providers) readApplications(ctx context.Context, l *Live, mu *sync.Mute
 				if err != nil {
 					return err
 				}
+				o.read(len(subs))
 				mu.Lock()
 				defer mu.Unlock()
 				for _, s := range subs {
@@ -487,6 +507,7 @@ func (p *Providers) readCertificates(ctx context.Context, l *Live, mu *sync.Mute
 	if err != nil {
 		return err
 	}
+	o.read(len(eps))
 	if err := o.resolveDesired(ctx); err != nil {
 		return err
 	}
@@ -527,6 +548,7 @@ func (p *Providers) readCertificates(ctx context.Context, l *Live, mu *sync.Mute
 		if cls, err = p.APIM.Certificates.ListClient(ctx, apis); err != nil {
 			return err
 		}
+		o.read(len(cls))
 		l.APIs = all
 	}
 	mu.Lock()

@@ -49,6 +49,9 @@ type Options struct {
 	// to the next (the daemon's passes): unchanged documents are not
 	// validated again.
 	ValidationCache *spec.ValidationCache
+	// OnRead, if set, is told as live objects are read (n more), for a
+	// progress display; called concurrently (providers.ReadOptions.OnRead).
+	OnRead func(n int)
 }
 
 // Pass is one load → read → plan of an environment.
@@ -229,7 +232,7 @@ func (p *Pass) compute(ctx context.Context, own ownership) (*diff.Plan, error) {
 		live = nil
 	}
 	if live == nil && err == nil {
-		live, err = p.Providers.Read(ctx, providers.ReadOptions{Desired: p.State, Owned: own.owned})
+		live, err = p.Providers.Read(ctx, providers.ReadOptions{Desired: p.State, Owned: own.owned, OnRead: p.Options.OnRead})
 	}
 	if err != nil {
 		return nil, err

@@ -46,7 +46,7 @@ func (p *Pass) startReadAhead(ctx context.Context, env *spec.Environment) {
 	a.cancel = cancel
 	go func() {
 		defer close(a.done)
-		a.live, a.err = a.prov.Read(rctx, providers.ReadOptions{Pending: a.desired})
+		a.live, a.err = a.prov.Read(rctx, providers.ReadOptions{Pending: a.desired, OnRead: p.Options.OnRead})
 	}()
 }
 
