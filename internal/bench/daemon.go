@@ -40,10 +40,12 @@ func runDaemon(ctx context.Context, s simHandle, envDir string, popts providers.
 	rss := make([]float64, 0, n)
 	var validated []int
 	var calls []int64
+	var allocB, allocO []uint64
 	for i := range n {
 		if err := s.ResetCounters(); err != nil {
 			return res, "", err
 		}
+		b0, o0 := Allocs()
 		start := time.Now()
 		pr, err := pass(ctx, daemon.PassRequest{ID: fmt.Sprintf("bench-%d", i+1), Reason: "interval", Dir: envDir})
 		if err != nil {
@@ -53,6 +55,8 @@ func runDaemon(ctx context.Context, s simHandle, envDir string, popts providers.
 		if err != nil {
 			return res, "", err
 		}
+		b1, o1 := Allocs()
+		allocB, allocO = append(allocB, b1-b0), append(allocO, o1-o0)
 		if c := pr.Plan.Create + pr.Plan.Update + pr.Plan.Replace + pr.Plan.Delete; c != 0 || m.writes != 0 {
 			return res, "", fmt.Errorf("pass %d planned %d changes and made %d writes on an unchanged estate", i+1, c, m.writes)
 		}
@@ -81,6 +85,12 @@ func runDaemon(ctx context.Context, s simHandle, envDir string, popts providers.
 	fmt.Fprintf(&b, "documents validated: %d in pass 1, at most %d in passes 2–%d (the rest from the validation cache); ", validated[0], later, n)
 	fmt.Fprintf(&b, "RSS after pass 1 %.0f MiB, after pass %d %.0f MiB (%+.1f%%), peak %.0f MiB; Go heap in use at the end %.0f MiB; ",
 		rss[0], n, rss[n-1], 100*(rss[n-1]-rss[0])/rss[0], res.peakRSS, float64(ms.HeapInuse)/(1<<20))
+	var sb, so uint64
+	for i := 1; i < n; i++ {
+		sb, so = sb+allocB[i], so+allocO[i]
+	}
+	fmt.Fprintf(&b, "allocated per pass: pass 1 %.0f MiB / %d objects, passes 2–%d %.0f MiB / %d objects on average; ",
+		float64(allocB[0])/(1<<20), allocO[0], n, float64(sb)/float64(n-1)/(1<<20), so/uint64(n-1))
 	parts := make([]string, n)
 	for i, w := range walls {
 		parts[i] = fmt.Sprintf("%.2f", w)

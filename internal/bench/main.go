@@ -64,6 +64,8 @@ type Config struct {
 	Run429 string
 	// Spec429 is the fault of the 429 scenario (BENCH_429_SPEC).
 	Spec429 string
+	// LoadAtStart is the machine's load average when the run began.
+	LoadAtStart string
 }
 
 // applyConcurrency is the apply's bound on steps in flight (`wso2sync
@@ -139,6 +141,7 @@ func configFromEnv() (Config, error) {
 	default:
 		return c, fmt.Errorf("BENCH_429: want 1 or only, got %q", v)
 	}
+	c.LoadAtStart = LoadAverage()
 	c.Spec429 = Default429Spec
 	if v := os.Getenv("BENCH_429_SPEC"); v != "" {
 		c.Spec429 = v
@@ -165,6 +168,7 @@ func run(ctx context.Context) error {
 	var recs []Record
 	var notes []string
 	var rls []RateLimitResult
+	var failed []string
 	run429 := func(size Size) error {
 		if cfg.Run429 == "" {
 			return nil
@@ -191,12 +195,18 @@ func run(ctx context.Context) error {
 			size.Name, size.Apps, size.Subscriptions, size.Users, size.APIs, size.Roles, cfg.Latency, cfg.ServerConcurrency)
 		rs, ns, err := RunSize(ctx, size, cfg)
 		if err != nil {
-			return fmt.Errorf("size %s: %w", size.Name, err)
+			// The other sizes' figures are still written; the run fails
+			// at the end.
+			failed = append(failed, fmt.Sprintf("size %s: %v", size.Name, err))
+			notes = append(notes, fmt.Sprintf("%s: FAILED: %v", size.Name, err))
+			fmt.Fprintln(os.Stderr, "bench: error:", failed[len(failed)-1])
+			continue
 		}
 		recs = append(recs, rs...)
 		notes = append(notes, ns...)
 		if err := run429(size); err != nil {
-			return err
+			failed = append(failed, err.Error())
+			fmt.Fprintln(os.Stderr, "bench: error:", err)
 		}
 	}
 	WriteTable(os.Stdout, recs)
@@ -213,7 +223,13 @@ func run(ctx context.Context) error {
 			return err
 		}
 	}
-	return finish429(rls, cfg)
+	if err := finish429(rls, cfg); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s", strings.Join(failed, "; "))
+	}
+	return nil
 }
 
 // finish429 prints the 429 scenario's results and writes their section of

@@ -28,6 +28,19 @@ func Machine() string {
 	return b.String()
 }
 
+// LoadAverage is the first three fields of /proc/loadavg.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
+}
+
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
@@ -51,6 +64,8 @@ func UpdateMarkdown(path string, recs []Record, notes []string, cfg Config) erro
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), cfg.Latency, cfg.ServerConcurrency)
 	sec.WriteString(MarkdownTable(recs))
 	sec.WriteString("\nMachine:\n\n" + Machine())
+	fmt.Fprintf(&sec, "- load average (1, 5, 15 min; /proc/loadavg) at the start of the run: %s; at the end: %s (the machine is shared: other processes' load is in every timing)\n",
+		cfg.LoadAtStart, LoadAverage())
 	if len(notes) > 0 {
 		sec.WriteString("\nWhere the calls went (simulator route counters, busiest first):\n\n")
 		for _, n := range notes {

@@ -362,6 +362,8 @@ func UpdateRateLimitMarkdown(path string, rs []RateLimitResult, cfg Config) erro
 	for _, r := range rs {
 		sec.WriteString(r.Lines() + "\n")
 	}
+	fmt.Fprintf(&sec, "\nApply passes through the enforcing path (lock, journal, inventory, sealing). Load average at the start: %s; at the end: %s.\n",
+		cfg.LoadAtStart, LoadAverage())
 	sec.WriteString(md429End + "\n")
 	return replaceSection(path, md429Begin, md429End, sec.String())
 }
