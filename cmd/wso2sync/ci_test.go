@@ -91,7 +91,7 @@ func TestActionlintCatchesMistakes(t *testing.T) {
 // so the recipes cannot drift from the CLI.
 func TestCIRecipesUseRealFlags(t *testing.T) {
 	files := []string{"action.yml", "examples/ci/github/wso2sync.yml", "examples/ci/gitlab/.gitlab-ci.yml",
-		"docs/ci.md", "docs/daemon.md", "deploy/compose/README.md", "scripts/e2e.sh"}
+		"docs/ci.md", "docs/daemon.md", "docs/real-servers.md", "deploy/compose/README.md", "scripts/e2e.sh"}
 	n := 0
 	for _, f := range files {
 		md, inFence := strings.HasSuffix(f, ".md"), false
