@@ -1,10 +1,12 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -22,7 +24,8 @@ import (
 //   - 401: the Authenticator refreshes once and the call is replayed once;
 //   - 5xx (but 501) and connection errors: retried when the call is
 //     idempotent, or when Request.VerifyNotLanded says the write did not
-//     take effect;
+//     take effect; never a 5xx whose WSO2 error code means the same
+//     answer next time (deterministic5xx);
 //   - every other status: not retried.
 //
 // Retrying stops as soon as the caller's context is done.
@@ -78,9 +81,32 @@ func (co *core) decide(ctx context.Context, st *callState, resp *http.Response, 
 			return false, rerr
 		}
 	case code >= 500 && code != http.StatusNotImplemented:
+		if deterministic5xx(resp) {
+			return false, nil
+		}
 		return st.mayRepeat(ctx)
 	}
 	return false, nil
+}
+
+// deterministic5xx reports whether a 5xx carries a WSO2 error code that
+// names a specific condition (APIM's six-digit ExceptionCodes, 900000 and
+// up: "Key Manager is already used…", a KM refusing the client, …), which
+// the same request meets again: retrying it only repeats the failure
+// (issue 13). A generic 500 (code 500, or no code) may be transient and is
+// retried as before. The body is read and put back for the caller.
+func deterministic5xx(resp *http.Response) bool {
+	if resp == nil || resp.Body == nil {
+		return false
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(parseErrorBody(b).Code)
+	return err == nil && n >= 900000 && n <= 999999
 }
 
 // mayRepeat decides for a failure after which the write may or may not have
