@@ -118,7 +118,7 @@ func TestRetryMatrix(t *testing.T) {
 		{name: "DELETE 500 with a generic code is retried", method: "DELETE",
 			steps: []step{{status: 500, body: `{"code":500,"message":"Internal server error"}`}, ok}, wantHits: 2},
 		{name: "DELETE 500 with a WSO2 error code is not retried", method: "DELETE",
-			steps: []step{{status: 500, body: `{"code":901410,"message":"Key Manager is already used","description":"in use"}`}, ok},
+			steps:    []step{{status: 500, body: `{"code":901410,"message":"Key Manager is already used","description":"in use"}`}, ok},
 			wantHits: 1, wantErr: func(err error) bool { return IsServer(err) && strings.Contains(err.Error(), "in use") }},
 		{name: "GET 501 is not retried", method: "GET", steps: []step{{status: 501}, ok}, wantHits: 1, wantErr: IsServer},
 		{name: "POST 503 without check is not retried", method: "POST", steps: []step{{status: 503}, ok}, wantHits: 1, wantErr: IsServer},
