@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -232,7 +234,61 @@ type Store struct {
 	writing bool
 
 	flushMu sync.Mutex
-	flushed int64 // the changes on disk (under flushMu)
+	flushed int64        // the changes on disk (under flushMu)
+	enc     indexEncoder // under flushMu
+}
+
+// indexEncoder encodes an Index byte for byte as yaml.Marshal does, from
+// each entry's encoding kept since the previous flush: with thousands of
+// keys, encoding the whole index for every flush made sealing quadratic
+// again. Entries are re-encoded only when they changed.
+type indexEncoder struct {
+	cache map[KeyID]encodedEntry
+}
+
+type encodedEntry struct {
+	e IndexEntry
+	b []byte // the entry as an item of the entries list, indented
+}
+
+func (c *indexEncoder) encode(ix *Index) ([]byte, error) {
+	if len(ix.Entries) == 0 {
+		return yaml.Marshal(ix)
+	}
+	next := make(map[KeyID]encodedEntry, len(ix.Entries))
+	var out bytes.Buffer
+	out.WriteString("version: " + strconv.Itoa(ix.Version) + "\nentries:\n")
+	for _, e := range ix.Entries {
+		k := e.Key()
+		ce, ok := c.cache[k]
+		if !ok || !reflect.DeepEqual(ce.e, e) {
+			one, err := yaml.Marshal([]IndexEntry{e})
+			if err != nil {
+				return nil, err
+			}
+			var b bytes.Buffer
+			for _, line := range bytes.SplitAfter(one, []byte("\n")) {
+				if len(line) > 0 {
+					b.WriteString("    ") // yaml.v3's indent of a list under a key
+					b.Write(line)
+				}
+			}
+			ce = encodedEntry{e: cloneEntry(e), b: b.Bytes()}
+		}
+		next[k] = ce
+		out.Write(ce.b)
+	}
+	c.cache = next
+	return out.Bytes(), nil
+}
+
+func cloneEntry(e IndexEntry) IndexEntry {
+	e.Recipients = slices.Clone(e.Recipients)
+	if e.Rotating != nil {
+		t := *e.Rotating
+		e.Rotating = &t
+	}
+	return e
 }
 
 // indexStat identifies a version of index.yaml.
@@ -366,7 +422,7 @@ func (s *Store) flush(gen int64) error {
 	snap.Entries = slices.Clone(ix.Entries)
 	s.writing = true
 	s.mu.Unlock()
-	b, err := yaml.Marshal(&snap)
+	b, err := s.enc.encode(&snap)
 	if err != nil {
 		s.mu.Lock()
 		s.writing = false

@@ -463,3 +463,45 @@ func TestSealConcurrently(t *testing.T) {
 	}
 	t.Logf("%d seals, %d index writes", n, indexWrites)
 }
+
+// TestIndexEncoder: the index written from cached entry encodings is
+// byte for byte what yaml.Marshal writes, also after entries change, are
+// added and are removed, with names YAML must quote.
+func TestIndexEncoder(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	names := []string{"app", "a: b", "x#y", "'q'", `"dq"`, "ü ñ", "- dash", "yes", "1.0", "null", "~",
+		strings.Repeat("long name ", 12) + "end", "k: v # c", "@at", "%pct", "{b}", "[l]", "*star", "&amp", "!bang"}
+	var ix Index
+	ix.Version = 1
+	for i, n := range names {
+		ix.Entries = append(ix.Entries, IndexEntry{Application: n, KeyType: "PRODUCTION", KeyManager: fmt.Sprintf("km %d", i),
+			File: n + ".age", Fingerprint: fmt.Sprintf("%016x", i), Recipients: []string{"r1", "r2"}, CreatedAt: now, SealedAt: now})
+	}
+	var enc indexEncoder
+	check := func(step string) {
+		t.Helper()
+		want, err := yaml.Marshal(&ix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := enc.encode(&ix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: encoded index differs from yaml.Marshal:\n%s\n---\n%s", step, got, want)
+		}
+	}
+	check("first")
+	check("unchanged")
+	later := now.Add(time.Hour)
+	ix.Entries[3].Fingerprint = "changed"
+	ix.Entries[5].Rotating = &later
+	ix.Entries[7].Recipients = []string{"r3"}
+	check("changed")
+	ix.Entries = append(ix.Entries[:2], ix.Entries[4:]...)
+	ix.Entries = append(ix.Entries, IndexEntry{Application: "new", KeyType: "SANDBOX", KeyManager: "km", File: "new.age", CreatedAt: now})
+	check("added and removed")
+	ix.Entries = nil
+	check("empty")
+}
