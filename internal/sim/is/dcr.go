@@ -453,6 +453,26 @@ func (s *Server) handleDCRRegister(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, jsonCT, dcrWire(c))
 }
 
+// mayManageLocked reports whether the caller may read, update or delete
+// client c: its owner, or a member of the admin role. Otherwise DCRMService
+// (getApplicationById → isUserAuthorized) throws FORBIDDEN_UNAUTHORIZED_USER,
+// a status-only 403 (wso2-extensions/identity-inbound-auth-oauth
+// components/org.wso2.carbon.identity.oauth.dcr/src/main/java/org/wso2/
+// carbon/identity/oauth/dcr/service/DCRMService.java). An unknown client is
+// checked first and answers 401 (§7.23).
+func (s *Server) mayManageLocked(p *principal, c *client) bool {
+	if p.admin {
+		return true
+	}
+	if p.user == nil {
+		return true // an application token of the tenant's own client (admin-owned)
+	}
+	if _, admin := s.st.userScopesLocked(p.user); admin {
+		return true
+	}
+	return strings.EqualFold(c.Owner, p.user.wireName()) || strings.EqualFold(c.Owner, p.user.Name)
+}
+
 func ownerName(p *principal) string {
 	if p.user != nil {
 		return p.user.wireName()
@@ -477,7 +497,8 @@ func (s *Server) handleDCRGetByName(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDCRGet(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_dcr_view") == nil {
+	p := s.guard(w, r, "internal_dcr_view")
+	if p == nil {
 		return
 	}
 	s.mu.RLock()
@@ -488,11 +509,16 @@ func (s *Server) handleDCRGet(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusUnauthorized)
 		return
 	}
+	if !s.mayManageLocked(p, c) {
+		writeStatus(w, http.StatusForbidden)
+		return
+	}
 	writeJSON(w, http.StatusOK, jsonCT, dcrWire(c))
 }
 
 func (s *Server) handleDCRUpdate(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_dcr_update") == nil {
+	p := s.guard(w, r, "internal_dcr_update")
+	if p == nil {
 		return
 	}
 	m, e := readDCRBody(r)
@@ -507,6 +533,10 @@ func (s *Server) handleDCRUpdate(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusUnauthorized) // erratum §7.23
 		return
 	}
+	if !s.mayManageLocked(p, c) {
+		writeStatus(w, http.StatusForbidden)
+		return
+	}
 	if e := s.updateLocked(c, m); e != nil {
 		writeDCRError(w, e)
 		return
@@ -515,7 +545,8 @@ func (s *Server) handleDCRUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDCRDelete(w http.ResponseWriter, r *http.Request) {
-	if s.guard(w, r, "internal_dcr_delete") == nil {
+	p := s.guard(w, r, "internal_dcr_delete")
+	if p == nil {
 		return
 	}
 	s.mu.Lock()
@@ -523,6 +554,10 @@ func (s *Server) handleDCRDelete(w http.ResponseWriter, r *http.Request) {
 	c := s.st.clients[r.PathValue("client_id")]
 	if c == nil {
 		writeStatus(w, http.StatusUnauthorized) // erratum §7.23
+		return
+	}
+	if !s.mayManageLocked(p, c) {
+		writeStatus(w, http.StatusForbidden)
 		return
 	}
 	s.st.removeClient(c)
