@@ -45,6 +45,9 @@ type APISeed struct {
 	// Tiers are the subscription tiers the API allows (default Unlimited).
 	Tiers []string `yaml:"tiers,omitempty" json:"tiers,omitempty"`
 	Tags  []string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	// KeyManagers are the key managers the API accepts (default all); a
+	// key manager an API names cannot be deleted.
+	KeyManagers []string `yaml:"keyManagers,omitempty" json:"keyManagers,omitempty"`
 }
 
 // AppSeed is a DevPortal application with its subscriptions.
@@ -246,7 +249,7 @@ func (s *Sim) applySeed(e *Estate) error {
 		id, err := s.apim.AddAPI(apim.APISeed{
 			Name: a.Name, Version: a.Version, Context: a.Context, Provider: a.Provider,
 			Description: a.Description, LifeCycleStatus: status,
-			Policies: a.Tiers, Tags: a.Tags,
+			Policies: a.Tiers, Tags: a.Tags, KeyManagers: a.KeyManagers,
 		})
 		if err != nil {
 			return fmt.Errorf("seed: API %s %s: %w", a.Name, a.Version, err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -174,9 +175,22 @@ func maskedKM(km *KeyManager) KeyManager {
 	return out
 }
 
+// kmUsed reports whether a key manager is "already used by an API or an
+// Application" (WSO2-API.md §5.22, api-manager#4608): an application has
+// keys of it, or an API names it among its key managers ("all" names
+// none in particular).
 func (s *Server) kmUsed(id string) bool {
 	for _, k := range s.st.keys {
 		if k.KeyManagerID == id {
+			return true
+		}
+	}
+	km := s.st.kms[id]
+	if km == nil {
+		return false
+	}
+	for _, a := range s.st.apis {
+		if slices.Contains(a.KeyManagers, km.Name) {
 			return true
 		}
 	}

@@ -143,6 +143,7 @@ type APISeed struct {
 	Policies        []string
 	Tags            []string
 	Visibility      string
+	KeyManagers     []string // default ["all"]
 }
 
 // AddAPI adds an API directly to the store (APIs are not created over REST
@@ -170,6 +171,9 @@ func (s *Server) AddAPI(seed APISeed) (string, error) {
 	if seed.Visibility == "" {
 		seed.Visibility = "PUBLIC"
 	}
+	if len(seed.KeyManagers) == 0 {
+		seed.KeyManagers = []string{"all"}
+	}
 	if !strings.HasPrefix(seed.Context, "/") {
 		seed.Context = "/" + seed.Context
 	}
@@ -191,7 +195,8 @@ func (s *Server) AddAPI(seed APISeed) (string, error) {
 	a := &apiRec{API: API{ID: seed.ID, Name: seed.Name, Version: seed.Version, Context: seed.Context,
 		Provider: seed.Provider, Description: seed.Description, Type: seed.Type,
 		LifeCycleStatus: seed.LifeCycleStatus, Policies: append([]string(nil), seed.Policies...),
-		Tags: cloneStrings(seed.Tags), Visibility: seed.Visibility, CreatedTime: now, LastUpdatedTime: now}}
+		Tags: cloneStrings(seed.Tags), Visibility: seed.Visibility, KeyManagers: cloneStrings(seed.KeyManagers),
+		CreatedTime: now, LastUpdatedTime: now}}
 	s.st.insertAPI(a)
 	if lag > 0 {
 		s.st.lagAPIs[a.ID] = now.Add(lag)

@@ -44,17 +44,20 @@ type Token struct {
 // API is an API of the estate (the simulator does not implement API
 // creation over REST; seed APIs with AddAPI).
 type API struct {
-	ID              string    `json:"id"`
-	Name            string    `json:"name"`
-	Version         string    `json:"version"`
-	Context         string    `json:"context"`
-	Provider        string    `json:"provider"`
-	Description     string    `json:"description,omitempty"`
-	Type            string    `json:"type"`
-	LifeCycleStatus string    `json:"lifeCycleStatus"`
-	Policies        []string  `json:"policies"`
-	Tags            []string  `json:"tags"`
-	Visibility      string    `json:"visibility"`
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	Version         string   `json:"version"`
+	Context         string   `json:"context"`
+	Provider        string   `json:"provider"`
+	Description     string   `json:"description,omitempty"`
+	Type            string   `json:"type"`
+	LifeCycleStatus string   `json:"lifeCycleStatus"`
+	Policies        []string `json:"policies"`
+	Tags            []string `json:"tags"`
+	Visibility      string   `json:"visibility"`
+	// KeyManagers are the key managers the API accepts tokens of: ["all"]
+	// (the default) or key manager names.
+	KeyManagers     []string  `json:"keyManagers"`
 	CreatedTime     time.Time `json:"createdTime"`
 	LastUpdatedTime time.Time `json:"lastUpdatedTime"`
 }

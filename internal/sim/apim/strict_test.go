@@ -73,3 +73,30 @@ func TestContentTypeRefused(t *testing.T) {
 		t.Fatalf("%d applications, want 2 (DefaultApplication and the JSON one)", got)
 	}
 }
+
+// TestKeyManagerUsedByAnAPI: a key manager an API names cannot be deleted
+// ("Key Manager is already used by an API or an Application.", a 500);
+// one only "all" covers can.
+func TestKeyManagerUsedByAnAPI(t *testing.T) {
+	e := newEnv(t)
+	named := e.createKM(is7KM("Named"))
+	free := e.createKM(is7KM("Free"))
+	if _, err := e.s.AddAPI(APISeed{Name: "Guarded", Version: "1.0.0", Context: "/guarded", KeyManagers: []string{"Named"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.AddAPI(APISeed{Name: "Open", Version: "1.0.0", Context: "/open"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.mustStatus(e.do("DELETE", AdminBase+"/key-managers/"+named, e.admin, nil), 500)
+	if r.header.Get("X-Sim-Cause") != "Key Manager is already used by an API or an Application." {
+		t.Fatalf("cause %q", r.header.Get("X-Sim-Cause"))
+	}
+	e.mustStatus(e.do("DELETE", AdminBase+"/key-managers/"+free, e.admin, nil), 200)
+	names := map[string]bool{}
+	for _, km := range e.s.Dump().KeyManagers {
+		names[km.Name] = true
+	}
+	if !names["Named"] || names["Free"] {
+		t.Fatalf("key managers after the deletes: %v", names)
+	}
+}

@@ -220,7 +220,6 @@ var Errata = []Erratum{
 		Reason: "§7.2: a duplicate subscription is refused with 409, which the spec does not list",
 	},
 
-
 	// IS SCIM2 (is-7.0-7.1_scim2.yaml). Schema-level bugs hit every
 	// operation that carries the schema, so these entries name no Op.
 	{Spec: specSCIM, Phase: PhaseRequest, Match: `header Content-Type has unexpected value "application/json"`,
