@@ -6,7 +6,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 10s
 
-.PHONY: all build test fuzz lint bench demo e2e clean
+.PHONY: all build test soak fuzz lint bench demo e2e clean
 
 all: build
 
@@ -14,12 +14,23 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/wso2sync
 
 # The command the README and .ci/run give: unit, CLI (testscript) and race
-# tests, then a short bounded fuzz run of the manifest loader. The tests
-# include one smoke run of the scale bench at size S (internal/bench
-# TestSmokeS: every scenario and its checks, no figures written).
+# tests, the model-based convergence test at full length (300 steps; under
+# -race it runs 40), then a short bounded fuzz run of the manifest loader.
+# The tests include one smoke run of the scale bench at size S
+# (internal/bench TestSmokeS: every scenario and its checks, no figures
+# written).
 test:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^TestModel$$' ./internal/audit -steps $(MODEL_STEPS)
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+
+# The model-based convergence test (internal/audit) at soak length: random
+# manifest edits over every kind, each applied to the simulator, audited
+# and re-planned. SEED=N replays a run (its seed is printed).
+MODEL_STEPS ?= 300
+SOAK_STEPS  ?= 10000
+soak:
+	$(GO) test -count=1 -timeout 0 -run '^TestModel$$' ./internal/audit -v -steps $(SOAK_STEPS) $(if $(SEED),-seed $(SEED))
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/spec

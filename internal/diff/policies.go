@@ -40,12 +40,15 @@ func (c *normCtx) throttlingPolicy(p *spec.ThrottlingPolicy, desired bool) view 
 		v.add(field{path: "spec.defaultLimit.eventCount.unitTime", value: e.UnitTime, always: true})
 		v.add(field{path: "spec.defaultLimit.eventCount.eventCount", value: e.EventCount, always: true})
 	}
+	// A burst limit of 0 is no burst limit: APIM keeps no time unit for
+	// it, so the unit only counts with a count (else "0 per sec" in a
+	// manifest would never converge).
 	if b := s.BurstLimit; b != nil {
 		v.add(field{path: "spec.burstLimit.rateLimitCount", value: b.RateLimitCount})
-		v.add(field{path: "spec.burstLimit.rateLimitTimeUnit", value: timeUnit(b.RateLimitTimeUnit)})
+		v.add(field{path: "spec.burstLimit.rateLimitTimeUnit", value: burstUnit(b.RateLimitCount, b.RateLimitTimeUnit)})
 	}
 	v.add(field{path: "spec.rateLimitCount", value: s.RateLimitCount})
-	v.add(field{path: "spec.rateLimitTimeUnit", value: timeUnit(s.RateLimitTimeUnit)})
+	v.add(field{path: "spec.rateLimitTimeUnit", value: burstUnit(s.RateLimitCount, s.RateLimitTimeUnit)})
 	var attrs []map[string]any
 	for _, a := range s.CustomAttributes {
 		attrs = append(attrs, map[string]any{"name": a.Name, "value": a.Value})
@@ -60,4 +63,12 @@ func (c *normCtx) throttlingPolicy(p *spec.ThrottlingPolicy, desired bool) view 
 		v.add(field{path: "spec.permissions.roles", value: set(pm.Roles, nil)})
 	}
 	return v
+}
+
+// burstUnit is a burst limit's time unit, "" when there is no limit.
+func burstUnit(count int, unit string) string {
+	if count == 0 {
+		return ""
+	}
+	return timeUnit(unit)
 }
