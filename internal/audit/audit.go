@@ -315,7 +315,7 @@ func checkApplications(v *violations, d *spec.State, l *live) {
 				// mapped client's own), so only the client id is checked.
 				v.field(spec.KindApplication, kk, "clientId", key.ClientID, m.ConsumerKey)
 			} else {
-				v.field(spec.KindApplication, kk, "validityPeriod", int64(key.ValidityPeriod), m.ValidityTime)
+				v.field(spec.KindApplication, kk, "validityPeriod", int64(key.ValidityPeriod), tokenValidity(m))
 			}
 			for p, val := range key.AdditionalProperties {
 				v.field(spec.KindApplication, kk, "additionalProperties."+p, val, fmt.Sprint(m.AdditionalProperties[p]))
@@ -615,6 +615,20 @@ func sorted(s []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// tokenValidity is the application access token validity APIM applies to
+// a key: the key manager's lifetime property when set (the IS 7
+// connector's ext_application_token_lifetime, the Resident Key Manager's
+// application_access_token_expiry_time; key updates change these), else
+// the validityTime given to generate-keys.
+func tokenValidity(m simapim.KeyMapping) int64 {
+	for _, p := range []string{"ext_application_token_lifetime", "application_access_token_expiry_time"} {
+		if n, err := strconv.ParseInt(fmt.Sprint(m.AdditionalProperties[p]), 10, 64); err == nil && n > 0 {
+			return n
+		}
+	}
+	return m.ValidityTime
 }
 
 // declared reports whether a manifest set the field at path (objects

@@ -70,7 +70,7 @@ type key struct {
 	grants   []string
 	callback string
 	validity int
-	lifetime string // ext_application_token_lifetime, "" none
+	refresh  string // ext_refresh_token_lifetime (WSO2IS keys), "" none
 }
 
 type sub struct {
@@ -252,7 +252,7 @@ func edits() []edit {
 			}
 			return ok
 		}},
-		{name: "key.remove", excluded: "issue 13 items 3 and 7 (conv): removing a WSO2IS key cleans up the APIM mapping but leaves the IS client <owner>_<appUUID>_<KEYTYPE>, so adding the key back fails with 500 from generate-keys", apply: func(m *model, r *mrand.Rand) bool {
+		{name: "key.remove", apply: func(m *model, r *mrand.Rand) bool {
 			return m.onKey(r, func(a *app, kt string) { delete(a.keys, kt) })
 		}},
 		{name: "key.grantTypes", apply: func(m *model, r *mrand.Rand) bool {
@@ -277,19 +277,20 @@ func edits() []edit {
 				}
 			})
 		}},
-		{name: "key.validityPeriod", excluded: "issue 13 item 4 (conv): validityPeriod is not compared with the live key, so a change never reaches APIM", apply: func(m *model, r *mrand.Rand) bool {
+		{name: "key.validityPeriod", apply: func(m *model, r *mrand.Rand) bool {
 			return m.onKey(r, func(a *app, kt string) {
 				a.keys[kt].validity = pick(r, []int{600, 1200, 3600, 7200})
 			})
 		}},
+		// An IS 7 connector property other than the token lifetime, which
+		// carries validityPeriod.
 		{name: "key.additionalProperties", apply: func(m *model, r *mrand.Rand) bool {
 			return m.onKey(r, func(a *app, kt string) {
 				k := a.keys[kt]
-				if k.lifetime == "" || r.IntN(3) > 0 {
-					k.lifetime = fmt.Sprint(600 + 300*r.IntN(6))
-				} else {
-					k.lifetime = ""
+				if k.km != kmNames[0] {
+					return
 				}
+				k.refresh = fmt.Sprint(3600 * (1 + r.IntN(24)))
 			})
 		}},
 		{name: "key.keyManager", excluded: "issue 13 items 2-3 (conv): moving a key to another key manager maps the new key but leaves the old mapping on the application (seen from the Resident Key Manager to WSO2IS)", apply: func(m *model, r *mrand.Rand) bool {
@@ -705,8 +706,8 @@ spec:
 			if k.callback != "" {
 				fmt.Fprintf(&b, "      callbackUrl: %s\n", k.callback)
 			}
-			if k.lifetime != "" {
-				fmt.Fprintf(&b, "      additionalProperties: {ext_application_token_lifetime: %q}\n", k.lifetime)
+			if k.refresh != "" && k.km == kmNames[0] {
+				fmt.Fprintf(&b, "      additionalProperties: {ext_refresh_token_lifetime: %q}\n", k.refresh)
 			}
 		}
 	}

@@ -53,7 +53,7 @@ func TestSingleFieldChanges(t *testing.T) {
 					}
 				}
 				l.Application("ledger-client").Spec.Keys[1].ValidityPeriod = 1200 // declared 600
-			}, skip: "issue 13 item 4 (engineer conv): validityPeriod is not compared with the live key yet"},
+			}},
 		{name: "subscription tier", kind: spec.KindSubscription, object: "ledger-client--ledger", path: "spec.throttlingPolicy",
 			action: Update, drift: func(l *spec.State) {
 				for _, s := range l.Subscriptions {
