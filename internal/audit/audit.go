@@ -314,7 +314,10 @@ func checkApplications(v *violations, d *spec.State, l *live) {
 				// map-keys carries no validity period (APIM keeps the
 				// mapped client's own), so only the client id is checked.
 				v.field(spec.KindApplication, kk, "clientId", key.ClientID, m.ConsumerKey)
-			} else {
+			} else if _, byProp := key.AdditionalProperties["ext_application_token_lifetime"]; !byProp ||
+				declared(&a.Object, fmt.Sprintf("spec.keys[%d].validityPeriod", i)) {
+				// A manifest that sets the lifetime property itself and
+				// leaves validityPeriod to its default means the property.
 				v.field(spec.KindApplication, kk, "validityPeriod", int64(key.ValidityPeriod), tokenValidity(m))
 			}
 			for p, val := range key.AdditionalProperties {
