@@ -117,6 +117,9 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 		if g.output != "json" {
 			fmt.Fprintf(g.stdout, "\ndry-run: nothing applied (mode %s; pass --mode enforce to apply)\n", mode)
 		}
+		if f.verify {
+			fmt.Fprintf(g.stderr, "note: --verify runs after an enforcing apply; this dry run applied nothing (run 'wso2sync verify --env %s' to check the servers as they are)\n", g.envDir)
+		}
 		return nil
 	}
 

@@ -470,3 +470,43 @@ func devportalToken(t *testing.T, s *sim.Sim) string {
 	}
 	return tok.AccessToken
 }
+
+// TestVerifyOpaqueTokenByIntrospection: a client switched to opaque
+// ("Default") tokens in IS is verified by introspection, and the gateway
+// accepts its opaque token too.
+func TestVerifyOpaqueTokenByIntrospection(t *testing.T) {
+	w := newWorld(t, "dev")
+	w.apply(t)
+	reg := w.s.ISURL() + "/api/identity/oauth2/dcr/v1.1/register/rule_engine_prod_client"
+	r := call(t, "GET", reg, nil, "admin", "admin", "")
+	var client map[string]any
+	if err := json.Unmarshal([]byte(r.body), &client); r.status != 200 || err != nil {
+		t.Fatalf("GET client: %d %s", r.status, r.body)
+	}
+	body, _ := json.Marshal(map[string]any{"client_name": client["client_name"], "grant_types": client["grant_types"],
+		"token_type_extension": "Default"})
+	req, _ := http.NewRequest("PUT", reg, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("admin", "admin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT client: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
+	rep := w.verify(t, verify.Options{})
+	got := map[string]verify.Check{}
+	for _, c := range rep.Checks {
+		got[c.Name] = c
+	}
+	k := got["rule-engine-client/PRODUCTION/WSO2IS"]
+	if k.Status != verify.Verified || !strings.Contains(k.Message, "opaque, active at "+w.s.ISURL()+"/oauth2/introspect") {
+		t.Errorf("opaque key: %s %s / %s", k.Status, k.Message, k.Hint)
+	}
+	if s := got["rule-engine-client--payment"]; s.Status != verify.Verified || !strings.Contains(s.Message, "→ 200") {
+		t.Errorf("gateway with an opaque token: %s %s", s.Status, s.Message)
+	}
+	if strings.Contains(k.Message, "JWT") {
+		t.Errorf("the opaque token was taken for a JWT: %s", k.Message)
+	}
+}
