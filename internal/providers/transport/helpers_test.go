@@ -27,7 +27,7 @@ func fastOptions(base string) Options {
 		// No waiting out 429s past MaxRetries unless a test asks for it.
 		ThrottleBudget: -1,
 		Timeout:        5 * time.Second,
-		Logger:        discardLogger(),
+		Logger:         discardLogger(),
 	}
 }
 
