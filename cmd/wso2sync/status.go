@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wso2sync/wso2sync/internal/daemon"
+	"github.com/wso2sync/wso2sync/internal/verify"
 )
 
 func newStatusCmd(g *globals) *cobra.Command {
@@ -124,6 +125,21 @@ func printStatus(w io.Writer, st daemon.Status, now time.Time, all bool) {
 	}
 	if st.LastSuccess != nil {
 		fmt.Fprintf(w, "last good: %s (pass %s)\n", ago(st.LastSuccess.Start), st.LastSuccess.ID)
+	}
+	if v := st.LastVerify; v != nil && v.Report != nil {
+		result := "passed"
+		if v.Failed() {
+			result = fmt.Sprintf("%d FAILED", v.Summary.Failed)
+		}
+		fmt.Fprintf(w, "verified:  %s, %d verified, %d skipped (after pass %s, %s)\n", result, v.Summary.Verified, v.Summary.Skipped, v.Pass, ago(v.Time))
+		for _, c := range v.Checks {
+			if c.Status == verify.Failed {
+				fmt.Fprintf(w, "  x %s %s: %s\n", c.Kind, c.Name, c.Message)
+				if c.Hint != "" {
+					fmt.Fprintf(w, "    hint: %s\n", c.Hint)
+				}
+			}
+		}
 	}
 	if e := st.Estate; e != nil {
 		printEstate(w, e, ago, all)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wso2sync/wso2sync/internal/daemon"
+	"github.com/wso2sync/wso2sync/internal/verify"
 )
 
 // TestStatusPrintsTheEstate: `wso2sync status` prints the picture the
@@ -38,6 +39,10 @@ func TestStatusPrintsTheEstate(t *testing.T) {
 		LastPass: &daemon.PassStatus{ID: "bbbb2222", Reason: "change: apps.yaml", Revision: rev, Start: now.Add(-30 * time.Second),
 			Duration: daemon.Duration(27938946 * time.Nanosecond), Result: daemon.ResultFailure,
 			Error: "GET /applications: 503", Hint: "check the server's health"},
+		LastVerify: &daemon.VerifyStatus{Pass: "aaaa1111", Time: now.Add(-time.Minute), Report: &verify.Report{
+			Summary: verify.Summary{Verified: 3, Failed: 1},
+			Checks: []verify.Check{{Kind: "ApplicationKey", Name: "web/PRODUCTION/Resident Key Manager", Status: verify.Failed,
+				Message: "the gateway refused the sealed credentials", Hint: "rotate the key"}}}},
 		History: []daemon.PassBrief{
 			{ID: "bbbb2222", Reason: "change: apps.yaml", Start: now.Add(-30 * time.Second), Duration: daemon.Duration(27938946 * time.Nanosecond),
 				Result: daemon.ResultFailure, Revision: commit[:12], Error: "GET /applications: 503", Hint: "check the server's health"},
@@ -76,6 +81,8 @@ func TestStatusPrintsTheEstate(t *testing.T) {
 		"  hint: check the server's health",
 		"webhook: 72d3162e",
 		"1.4 s",
+		"verified:  1 FAILED, 3 verified, 0 skipped (after pass aaaa1111, 1 min ago)",
+		"  x ApplicationKey web/PRODUCTION/Resident Key Manager: the gateway refused the sealed credentials",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("status lacks %q:\n%s", want, text)
