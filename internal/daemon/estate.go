@@ -21,8 +21,9 @@ const (
 	// StateDrifted: the plan would change it (dry-run, or an enforcing
 	// pass that stopped before applying).
 	StateDrifted = "drifted"
-	// StateBlocked: the change was not attempted (a step it depends on
-	// failed, or the prune guard refused the deletes).
+	// StateBlocked: the change was not attempted: a delete the server
+	// would refuse (the plan's Blocked), a step it depends on failed, or
+	// the prune guard refused the deletes.
 	StateBlocked = "blocked"
 	// StateFailed: applying the change failed.
 	StateFailed = "failed"
@@ -162,6 +163,9 @@ func buildEstate(in estateInput) *Estate {
 			}
 		} else if c.Action == diff.Delete && in.deletesBlocked != "" {
 			o.State, o.Message = StateBlocked, in.deletesBlocked
+		} else if c.Action == diff.Blocked {
+			o.Action = string(diff.Delete)
+			o.State, o.Message = StateBlocked, blockedMessage(c)
 		}
 		if why, ok := pending[ref{c.Kind, c.Name}]; ok && o.State == StateInSync && !o.Corrected {
 			o.State, o.Message = StatePending, why
@@ -178,6 +182,20 @@ func buildEstate(in estateInput) *Estate {
 	}
 	e.Unmanaged = len(e.UnmanagedObjects)
 	return e
+}
+
+// blockedMessage is why the server would refuse a delete, with what
+// holds the object ("in use by: Application/web, Application/mobile").
+func blockedMessage(c diff.Change) string {
+	msg := c.Reason
+	if len(c.BlockedBy) > 0 {
+		var by []string
+		for _, r := range c.BlockedBy {
+			by = append(by, string(r.Kind)+"/"+r.Name)
+		}
+		msg = strings.TrimSpace(msg + " (in use by: " + strings.Join(by, ", ") + ")")
+	}
+	return msg
 }
 
 func clip(s string) string {

@@ -33,6 +33,8 @@ func TestBuildEstate(t *testing.T) {
 		{Kind: spec.KindUser, Name: "alice", Action: diff.Update, Source: pos(50),
 			Fields: []diff.FieldDiff{{Path: "spec.password", Before: diff.Redacted("sha256:aaaa"), After: "hunter2-cleartext", Sensitive: true}}},
 		{Kind: spec.KindUser, Name: "old", Action: diff.Delete},
+		{Kind: spec.KindThrottlingPolicy, Name: "application/Gold", Action: diff.Blocked, Reason: "APIM refuses to delete a tier in use",
+			BlockedBy: []diff.Ref{{Kind: spec.KindApplication, Name: "web"}}},
 		{Kind: spec.KindSubscription, Name: "web--Pets--1.0", Action: diff.NoOp, Source: pos(60)},
 		{Kind: spec.KindSubscription, Name: "web--Orders--1.0", Action: diff.Create, Source: pos(70)},
 	}, Unmanaged: []diff.Ref{{Kind: spec.KindApplication, Name: "legacy", Reason: "not created by wso2sync"}}}
@@ -47,7 +49,8 @@ func TestBuildEstate(t *testing.T) {
 
 	want := map[string]string{"Role/readers": StateInSync, "Application/drifted": StateDrifted, "Application/fixed": StateInSync,
 		"Application/broken": StateFailed, "Application/in-sync": StateInSync, "User/alice": StateDrifted, "User/old": StateBlocked,
-		"Subscription/web--Pets--1.0": StatePending, "Subscription/web--Orders--1.0": StateBlocked}
+		"Subscription/web--Pets--1.0": StatePending, "Subscription/web--Orders--1.0": StateBlocked,
+		"ThrottlingPolicy/application/Gold": StateBlocked}
 	got := map[string]ObjectStatus{}
 	var kinds []string
 	for _, k := range e.Kinds {
@@ -56,7 +59,7 @@ func TestBuildEstate(t *testing.T) {
 			got[k.Kind+"/"+o.Name] = o
 		}
 	}
-	if strings.Join(kinds, ",") != "Role,Application,User,Subscription" {
+	if strings.Join(kinds, ",") != "Role,Application,User,ThrottlingPolicy,Subscription" {
 		t.Errorf("kinds %v: want the plan's order", kinds)
 	}
 	for name, state := range want {
@@ -67,13 +70,13 @@ func TestBuildEstate(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("%d objects, want %d", len(got), len(want))
 	}
-	wantCounts := map[string]int{StateInSync: 3, StateDrifted: 2, StateBlocked: 2, StateFailed: 1, StatePending: 1}
+	wantCounts := map[string]int{StateInSync: 3, StateDrifted: 2, StateBlocked: 3, StateFailed: 1, StatePending: 1}
 	for s, n := range wantCounts {
 		if e.Counts[s] != n {
 			t.Errorf("count %s = %d, want %d", s, e.Counts[s], n)
 		}
 	}
-	if e.Unmanaged != 1 || e.UnmanagedObjects[0].Name != "legacy" || e.Environment != "dev" || e.Total() != 9 {
+	if e.Unmanaged != 1 || e.UnmanagedObjects[0].Name != "legacy" || e.Environment != "dev" || e.Total() != 10 {
 		t.Errorf("estate %+v", e)
 	}
 	d := got["Application/drifted"]
@@ -89,6 +92,9 @@ func TestBuildEstate(t *testing.T) {
 	}
 	if o := got["User/old"]; !strings.Contains(o.Message, "maxDeletes") {
 		t.Errorf("blocked delete: %+v", o)
+	}
+	if o := got["ThrottlingPolicy/application/Gold"]; o.Message != "APIM refuses to delete a tier in use (in use by: Application/web)" || o.Action != "delete" {
+		t.Errorf("a delete the server would refuse: %+v", o)
 	}
 	b, _ := json.Marshal(e)
 	if strings.Contains(string(b), "hunter2") {
