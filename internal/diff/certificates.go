@@ -36,6 +36,10 @@ func (c *normCtx) certificate(cert *spec.Certificate, desired bool) *view {
 		}
 		f.writeOnly = true
 	}
+	if s.Usage == spec.CertUsageKeyManager {
+		// The key manager's certificates field: PUT in place.
+		f.replace = ""
+	}
 	v.add(f)
 	v.add(field{path: "spec.endpoint", value: optURL(s.Endpoint), replace: reasonCertTarget})
 	if s.API != nil {

@@ -208,6 +208,9 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 			for _, f := range kms {
 				l.State.KeyManagers = append(l.State.KeyManagers, f.Object)
 				l.setID(spec.KindKeyManager, f.Object.Metadata.Name, f.ID)
+				if c := kmCertificate(f.Object); c != nil && want(spec.KindCertificate) {
+					l.State.Certificates = append(l.State.Certificates, c)
+				}
 				if slices.Contains(spec.BuiltinKeyManagers, f.Object.Metadata.Name) {
 					l.markBuiltin(spec.KindKeyManager, f.Object.Metadata.Name)
 				}
@@ -274,6 +277,7 @@ func (p *Providers) Read(ctx context.Context, o ReadOptions) (*Live, error) {
 		return nil, err
 	}
 	p.assembleIS(l, o, want, users, roles)
+	adoptCertNames(l, o.Desired)
 	if !want(spec.KindApplication) {
 		l.State.Applications = nil
 		delete(l.IDs, spec.KindApplication)
@@ -622,6 +626,49 @@ func (p *Providers) assembleIS(l *Live, o ReadOptions, want func(spec.Kind) bool
 	for _, m := range l.RoleMembers {
 		slices.Sort(m)
 	}
+}
+
+// kmCertificate is a key manager's PEM certificate as a Certificate of
+// usage keyManager (nil for JWKS or none): the object a keyManager
+// Certificate manifest writes, read back so that it is compared and,
+// when no longer declared, removed.
+func kmCertificate(km *spec.KeyManager) *spec.Certificate {
+	c := km.Spec.Certificates
+	if c == nil || !strings.EqualFold(c.Type, "PEM") || c.Value == "" {
+		return nil
+	}
+	return &spec.Certificate{
+		Object: spec.Object{APIVersion: spec.APIVersion, Kind: spec.KindCertificate,
+			Metadata: spec.Metadata{Name: spec.KeyManagerCertKey(km.Metadata.Name)}},
+		Spec: spec.CertificateSpec{Usage: spec.CertUsageKeyManager, KeyManager: km.Metadata.Name,
+			Source: spec.CertSource{PEM: c.Value}},
+	}
+}
+
+// adoptCertNames gives live key-manager certificates the names of the
+// declared ones with the same key, and leaves out those of key managers
+// whose manifest sets spec.certificates itself (compared there).
+func adoptCertNames(l *Live, desired *spec.State) {
+	if desired == nil {
+		return
+	}
+	names := map[string]string{}
+	for _, c := range desired.Certificates {
+		if c.Spec.Usage == spec.CertUsageKeyManager {
+			names[c.Key()] = c.Metadata.Name
+		}
+	}
+	l.State.Certificates = slices.DeleteFunc(l.State.Certificates, func(c *spec.Certificate) bool {
+		if c.Spec.Usage != spec.CertUsageKeyManager {
+			return false
+		}
+		if n, ok := names[c.Key()]; ok {
+			c.Metadata.Name = n
+			return false
+		}
+		km := desired.KeyManager(c.Spec.KeyManager)
+		return km != nil && km.Spec.Certificates != nil
+	})
 }
 
 func sortState(s *spec.State) {

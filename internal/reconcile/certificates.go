@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/wso2sync/wso2sync/internal/diff"
+	"github.com/wso2sync/wso2sync/internal/providers/transport"
 	"github.com/wso2sync/wso2sync/internal/providers/trust"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
@@ -34,6 +35,8 @@ func (p *Pass) certificate(ctx context.Context, c diff.Change) error {
 		return fmt.Errorf("certificate %s: %w", c.Name, err)
 	}
 	switch d.Spec.Usage {
+	case spec.CertUsageKeyManager:
+		return p.setKMCertificate(ctx, d.Spec.KeyManager, &spec.KeyManagerCertificate{Type: "PEM", Value: string(pem)})
 	case spec.CertUsageEndpoint:
 		if c.Action == diff.Update {
 			return a.UpdateEndpoint(ctx, d.AliasOrName(), pem)
@@ -55,6 +58,11 @@ func (p *Pass) certificate(ctx context.Context, c diff.Change) error {
 func (p *Pass) deleteCert(ctx context.Context, lc *spec.Certificate) error {
 	a := p.Providers.APIM.Certificates
 	switch lc.Spec.Usage {
+	case spec.CertUsageKeyManager:
+		if p.State.KeyManager(lc.Spec.KeyManager) == nil && p.id(spec.KindKeyManager, lc.Spec.KeyManager) == "" {
+			return nil // the key manager is gone, and its certificate with it
+		}
+		return p.setKMCertificate(ctx, lc.Spec.KeyManager, nil)
 	case spec.CertUsageClient:
 		apiID, err := p.apiID(ctx, lc.Spec.API)
 		if err != nil {
@@ -64,6 +72,41 @@ func (p *Pass) deleteCert(ctx context.Context, lc *spec.Certificate) error {
 	default:
 		return a.DeleteEndpoint(ctx, lc.AliasOrName())
 	}
+}
+
+// setKMCertificate writes a key manager's certificates field (nil removes
+// it): the key manager as the server holds it, with that one field
+// changed (its connector password is kept: it is sent masked).
+func (p *Pass) setKMCertificate(ctx context.Context, km string, cert *spec.KeyManagerCertificate) error {
+	a := p.Providers.APIM.KeyManagers
+	id := p.id(spec.KindKeyManager, km)
+	if id == "" {
+		return fmt.Errorf("key manager %s not found live", km)
+	}
+	cur, err := a.Get(ctx, id)
+	if cert == nil && transport.IsNotFound(err) {
+		return nil // deleted with its key manager
+	}
+	if err != nil {
+		return err
+	}
+	cur.Spec.Certificates = cert
+	return a.Update(ctx, id, cur, "")
+}
+
+// kmCertificate is the certificates field a declared keyManager
+// Certificate gives a key manager (nil when none targets it).
+func (p *Pass) kmCertificate(ctx context.Context, km string) (*spec.KeyManagerCertificate, error) {
+	for _, c := range p.State.Certificates {
+		if c.Spec.Usage == spec.CertUsageKeyManager && c.Spec.KeyManager == km {
+			pem, err := certPEM(ctx, p.State, c)
+			if err != nil {
+				return nil, fmt.Errorf("certificate %s: %w", c.Metadata.Name, err)
+			}
+			return &spec.KeyManagerCertificate{Type: "PEM", Value: string(pem)}, nil
+		}
+	}
+	return nil, nil
 }
 
 func (p *Pass) apiID(ctx context.Context, ref *spec.APIRef) (string, error) {

@@ -553,3 +553,53 @@ spec:
 		t.Fatalf("client certificates left: %v", got)
 	}
 }
+
+// kmCertType is the certificates type the simulator's WSO2IS key manager
+// holds ("" for none).
+func kmCertType(s *sim.Sim) string {
+	for _, km := range s.Dump().APIM.KeyManagers {
+		if km.Name == "WSO2IS" && km.Certificates != nil {
+			return km.Certificates.Type
+		}
+	}
+	return ""
+}
+
+// A key-manager Certificate (usage keyManager) is written into the key
+// manager's certificates field, read back from it, and removed from it
+// when no longer declared.
+func TestScenarioKeyManagerCertificateRoundTrip(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	// The key manager leaves its certificates to a Certificate.
+	edit(t, dev, "key-managers.yaml", `  certificates:
+    type: JWKS
+    value: https://wso2is:9443/oauth2/jwks
+`, "")
+	path := filepath.Join(dev, "..", "base", "km-cert.yaml")
+	if err := os.WriteFile(path, []byte(`apiVersion: wso2sync/v1alpha1
+kind: Certificate
+metadata:
+  name: wso2is-signing
+spec:
+  usage: keyManager
+  keyManager: WSO2IS
+  source: {file: certs/wso2is.pem}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, s, dev, state)
+	if got := kmCertType(s); got != "PEM" {
+		t.Fatalf("WSO2IS certificates type %q after the apply, want PEM", got)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	res := converge(t, s, dev, state)
+	if c := changeOf(res.Plan, spec.KindCertificate, func(c diff.Change) bool { return c.Key == "keyManager/WSO2IS" }); c == nil || c.Action != diff.Delete {
+		t.Fatalf("want the key-manager certificate removed:\n%s", render(t, res.Plan))
+	}
+	if got := kmCertType(s); got == "PEM" {
+		t.Fatal("the key manager still holds the removed PEM certificate")
+	}
+}

@@ -19,6 +19,19 @@ func (p *Pass) keyManager(ctx context.Context, c diff.Change) error {
 	if km == nil {
 		return notFound(c, "desired")
 	}
+	// A keyManager Certificate sets the certificates field: the key
+	// manager's own writes keep it.
+	if km.Spec.Certificates == nil {
+		cert, err := p.kmCertificate(ctx, c.Name)
+		if err != nil {
+			return err
+		}
+		if cert != nil {
+			cp := *km
+			cp.Spec.Certificates = cert
+			km = &cp
+		}
+	}
 	pw := ""
 	if km.Spec.Connector != nil {
 		v, err := p.secret(ctx, &km.Spec.Connector.Password)

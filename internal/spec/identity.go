@@ -99,8 +99,19 @@ func AudienceType(t string) string {
 	return t
 }
 
-// Key is a certificate's alias (APIM keeps certificates by alias).
-func (c *Certificate) Key() string { return c.AliasOrName() }
+// Key is a certificate's alias (APIM keeps endpoint and client
+// certificates by alias); a key-manager certificate has no APIM object of
+// its own (it is the key manager's certificates field), so its key is its
+// key manager's: one per key manager.
+func (c *Certificate) Key() string {
+	if c.Spec.Usage == CertUsageKeyManager {
+		return KeyManagerCertKey(c.Spec.KeyManager)
+	}
+	return c.AliasOrName()
+}
+
+// KeyManagerCertKey is the natural key of a key manager's certificate.
+func KeyManagerCertKey(keyManager string) string { return "keyManager/" + keyManager }
 
 // Key is a truststore's file path (cleaned).
 func (t *Truststore) Key() string { return filepath.Clean(t.Spec.Path) }

@@ -290,6 +290,10 @@ func (r *refChecker) certificate(c *Certificate) {
 		} else if km := r.st.KeyManager(c.Spec.KeyManager); km != nil && km.Spec.Certificates != nil && km.Spec.Certificates.Type == "JWKS" {
 			r.sink.errAt(c.Pos("spec.keyManager"), "spec.keyManager", fmt.Sprintf("key manager %q verifies tokens with JWKS (%s); it cannot also use a PEM certificate",
 				c.Spec.KeyManager, km.Pos("spec.certificates")), "remove this Certificate, or drop certificates from the key manager")
+		} else if km != nil && km.Spec.Certificates != nil {
+			// Both would write the key manager's one certificates field.
+			r.sink.errAt(c.Pos("spec.keyManager"), "spec.keyManager", fmt.Sprintf("key manager %q sets its certificates itself (%s); a Certificate cannot set them too",
+				c.Spec.KeyManager, km.Pos("spec.certificates")), "keep the certificate in one place: this Certificate, or spec.certificates of the key manager")
 		}
 	case CertUsageClient:
 		if c.Spec.API != nil {
