@@ -57,6 +57,7 @@ var Errata = []Erratum{
 		Spec: specISDCR, DedupKeys: true,
 		Reason: "§7.25: the DCR v1.1 YAML repeats description/x-wso2-request/x-wso2-response inside POST /register; " +
 			"strict YAML parsers reject the file, so the loader keeps the last occurrence as PyYAML does",
+		Evidence: "WSO2-API.md §7.25",
 	},
 	{
 		Spec: specISDCR, Op: "GET /api/identity/oauth2/dcr/v1.1/register",
@@ -75,28 +76,33 @@ var Errata = []Erratum{
 			}
 			return fmt.Errorf("client_name parameter not found")
 		},
+		Evidence: "WSO2-API.md §7.21",
 	},
 	{
 		Spec: specAdmin, Op: "POST /api/am/admin/v4/key-managers/discover",
 		Reason: "spec defect (not in §7): the multipart/form-data schema of discover has properties but " +
 			"no type: object, so no validator can decode the form fields url and type",
-		Fix: func(doc *openapi3.T) error { return multipartObject(doc, "/key-managers/discover", "POST") },
+		Fix:      func(doc *openapi3.T) error { return multipartObject(doc, "/key-managers/discover", "POST") },
+		Evidence: "spec: apim-4.5.0_admin-api-v4.yaml POST /api/am/admin/v4/key-managers/discover (the multipart request schema has no type: object)",
 	},
 
 	{
 		Spec: specPublisher, Op: "POST /api/am/publisher/v4/endpoint-certificates",
-		Reason: "spec defect (not in §7): multipart schema without type: object (see discover)",
-		Fix:    func(doc *openapi3.T) error { return multipartObject(doc, "/endpoint-certificates", "POST") },
+		Reason:   "spec defect (not in §7): multipart schema without type: object (see discover)",
+		Fix:      func(doc *openapi3.T) error { return multipartObject(doc, "/endpoint-certificates", "POST") },
+		Evidence: "spec: apim-4.5.0_publisher-api-v4.yaml POST /api/am/publisher/v4/endpoint-certificates (the multipart request schema has no type: object)",
 	},
 	{
 		Spec: specPublisher, Op: "PUT /api/am/publisher/v4/endpoint-certificates/{alias}",
-		Reason: "spec defect (not in §7): multipart schema without type: object (see discover)",
-		Fix:    func(doc *openapi3.T) error { return multipartObject(doc, "/endpoint-certificates/{alias}", "PUT") },
+		Reason:   "spec defect (not in §7): multipart schema without type: object (see discover)",
+		Fix:      func(doc *openapi3.T) error { return multipartObject(doc, "/endpoint-certificates/{alias}", "PUT") },
+		Evidence: "spec: apim-4.5.0_publisher-api-v4.yaml PUT /api/am/publisher/v4/endpoint-certificates/{alias} (the multipart request schema has no type: object)",
 	},
 	{
 		Spec: specPublisher, Op: "POST /api/am/publisher/v4/apis/{apiId}/client-certificates",
-		Reason: "spec defect (not in §7): multipart schema without type: object (see discover)",
-		Fix:    func(doc *openapi3.T) error { return multipartObject(doc, "/apis/{apiId}/client-certificates", "POST") },
+		Reason:   "spec defect (not in §7): multipart schema without type: object (see discover)",
+		Fix:      func(doc *openapi3.T) error { return multipartObject(doc, "/apis/{apiId}/client-certificates", "POST") },
+		Evidence: "spec: apim-4.5.0_publisher-api-v4.yaml POST /api/am/publisher/v4/apis/{apiId}/client-certificates (the multipart request schema has no type: object)",
 	},
 	{
 		Spec: specPublisher, Op: "PUT /api/am/publisher/v4/apis/{apiId}/client-certificates/{alias}",
@@ -104,6 +110,7 @@ var Errata = []Erratum{
 		Fix: func(doc *openapi3.T) error {
 			return multipartObject(doc, "/apis/{apiId}/client-certificates/{alias}", "PUT")
 		},
+		Evidence: "spec: apim-4.5.0_publisher-api-v4.yaml PUT /api/am/publisher/v4/apis/{apiId}/client-certificates/{alias} (the multipart request schema has no type: object)",
 	},
 
 	// Authentication failures: the three APIM REST specs declare 401/403
@@ -111,24 +118,37 @@ var Errata = []Erratum{
 	// a missing, invalid or expired token (code 900902) and 403 when the
 	// token lacks the operation's scopes (900910), WSO2-API.md §3 / §4.
 	{Spec: specAdmin, Phase: PhaseResponse, Status: 401, Match: "status is not supported",
-		Reason: "§4: every Admin v4 operation answers 401 (900902) without a valid token; the spec omits it (every operation)"},
+		Reason:   "§4: every Admin v4 operation answers 401 (900902) without a valid token; the spec omits it (every operation)",
+		Evidence: "WSO2-API.md §4",
+	},
 	{Spec: specAdmin, Phase: PhaseResponse, Status: 403, Match: "status is not supported",
-		Reason: "§4: every Admin v4 operation answers 403 (900910) when scopes are missing; the spec omits it (every operation)"},
+		Reason:   "§4: every Admin v4 operation answers 403 (900910) when scopes are missing; the spec omits it (every operation)",
+		Evidence: "WSO2-API.md §4",
+	},
 	{Spec: specDevportal, Phase: PhaseResponse, Status: 401, Match: "status is not supported",
-		Reason: "§4: every secured DevPortal v3 operation answers 401 (900902) without a valid token; the spec omits it (every operation)"},
+		Reason:   "§4: every secured DevPortal v3 operation answers 401 (900902) without a valid token; the spec omits it (every operation)",
+		Evidence: "WSO2-API.md §4",
+	},
 	{Spec: specDevportal, Phase: PhaseResponse, Status: 403, Match: "status is not supported",
 		Reason: "§4: every secured DevPortal v3 operation answers 403 (900910) when scopes are missing, or when " +
-			"the object belongs to another user (§3); the spec omits it (every operation)"},
+			"the object belongs to another user (§3); the spec omits it (every operation)",
+		Evidence: "WSO2-API.md §4",
+	},
 	{Spec: specPublisher, Phase: PhaseResponse, Status: 401, Match: "status is not supported",
-		Reason: "§4: every Publisher v4 operation answers 401 (900902) without a valid token; the spec omits it (every operation)"},
+		Reason:   "§4: every Publisher v4 operation answers 401 (900902) without a valid token; the spec omits it (every operation)",
+		Evidence: "WSO2-API.md §4",
+	},
 	{Spec: specPublisher, Phase: PhaseResponse, Status: 403, Match: "status is not supported",
-		Reason: "§4: every Publisher v4 operation answers 403 (900910) when scopes are missing; the spec omits it (every operation)"},
+		Reason:   "§4: every Publisher v4 operation answers 403 (900910) when scopes are missing; the spec omits it (every operation)",
+		Evidence: "WSO2-API.md §4",
+	},
 
 	{
 		Spec: specAdmin, Op: "POST /api/am/admin/v4/key-managers/discover", Phase: PhaseResponse, Status: 200,
 		Match: `"/value/name": property "name" is missing`,
 		Reason: "inferred (not in §7): discover's value is a KeyManager, whose schema requires name, but a " +
 			"configuration read from a well-known document has no name until the user gives one",
+		Evidence: "wso2/carbon-apimgt components/apimgt/org.wso2.carbon.apimgt.rest.api.admin.v1/src/main/java/org/wso2/carbon/apimgt/rest/api/admin/v1/impl/KeyManagersApiServiceImpl.java (keyManagersDiscoverPost: the value is built from the well-known document, with no name)",
 	},
 
 	// APIM DCR v0.17.
@@ -137,29 +157,34 @@ var Errata = []Erratum{
 		Match: "readOnly",
 		Reason: "§7.8: every RegistrationRequest property is readOnly: true, so a spec-correct " +
 			"validator rejects every real registration request",
+		Evidence: "WSO2-API.md §7.8",
 	},
 	{
 		Spec: specAPIMDCR, Op: "POST /client-registration/v0.17/register", Phase: PhaseResponse, Status: 200,
-		Match:  `"/isSaasApplication": value must be a string`,
-		Reason: "§7.8: isSaasApplication is typed string but APIM returns a JSON boolean",
+		Match:    `"/isSaasApplication": value must be a string`,
+		Reason:   "§7.8: isSaasApplication is typed string but APIM returns a JSON boolean",
+		Evidence: "WSO2-API.md §7.8",
 	},
 	{
 		Spec: specAPIMDCR, Op: "POST /client-registration/v0.17/register", Phase: PhaseResponse, Status: 200,
-		Match:  `"/tokenType": Value is not nullable`,
-		Reason: "§2.1: APIM answers \"tokenType\":null when the request named none; the schema is not nullable",
+		Match:    `"/tokenType": Value is not nullable`,
+		Reason:   "§2.1: APIM answers \"tokenType\":null when the request named none; the schema is not nullable",
+		Evidence: "WSO2-API.md §2.1",
 	},
 
 	// APIM Admin v4.
 	{
 		Spec: specAdmin, Op: "POST /api/am/admin/v4/key-managers", Phase: PhaseResponse, Status: 409,
-		Match:  "status is not supported",
-		Reason: "§3.1: a duplicate key manager name is refused with 409 (code 901402); the spec lists only 201 and 400",
+		Match:    "status is not supported",
+		Reason:   "§3.1: a duplicate key manager name is refused with 409 (code 901402); the spec lists only 201 and 400",
+		Evidence: "WSO2-API.md §3.1",
 	},
 	{
 		Spec: specAdmin, Op: "PUT /api/am/admin/v4/key-managers/{keyManagerId}", Phase: PhaseRequest,
 		Match: `readOnly property "id" in request`,
 		Reason: "§1.3 step 4 / §3.1: the toolkit (and any GET-modify-PUT client) sends the full KeyManager " +
 			"back, including the readOnly id, which the server ignores",
+		Evidence: "WSO2-API.md §1.3, §3.1",
 	},
 
 	{
@@ -192,70 +217,100 @@ var Errata = []Erratum{
 		Status: 409, Match: "status is not supported",
 		Reason: "§3.4: a second generate-keys for the same app, key type and key manager is refused with 409 " +
 			"(901408/901409); the spec lists 200, 400, 404, 412",
+		Evidence: "WSO2-API.md §3.4",
 	},
 	{
 		Spec: specDevportal, Op: "POST /api/am/devportal/v3/applications/{applicationId}/map-keys", Phase: PhaseResponse,
 		Status: 409, Match: "status is not supported",
-		Reason: "§3.4: mapping a consumer key that is already mapped is refused with 409 (901409); the spec omits 409",
+		Reason:   "§3.4: mapping a consumer key that is already mapped is refused with 409 (901409); the spec omits 409",
+		Evidence: "WSO2-API.md §3.4",
 	},
 	{
 		Spec: specDevportal, Op: "DELETE /api/am/devportal/v3/applications/{applicationId}", Phase: PhaseResponse,
 		Status: 409, Match: "status is not supported",
 		Reason: "§5.3: deleting an application whose workflow is pending answers 409 (900553 \"Pending workflow " +
 			"task exists\"); the spec lists 200, 202, 404, 412",
+		Evidence: "WSO2-API.md §5.3",
 	},
 	{
 		Spec: specDevportal, Op: "POST /api/am/devportal/v3/subscriptions", Phase: PhaseResponse, Status: 404,
-		Match:  "status is not supported",
-		Reason: "§3.5: subscribing to an unknown or unpublished API answers 404; the spec lists 201, 202, 400, 415",
+		Match:    "status is not supported",
+		Reason:   "§3.5: subscribing to an unknown or unpublished API answers 404; the spec lists 201, 202, 400, 415",
+		Evidence: "WSO2-API.md §3.5",
 	},
 	{
 		Spec: specDevportal, Op: "GET /api/am/devportal/v3/subscriptions", Phase: PhaseResponse, Status: 400,
-		Match:  "status is not supported",
-		Reason: "§7.3: without apiId or applicationId the server answers 400; the rule is prose only and 400 is not listed",
+		Match:    "status is not supported",
+		Reason:   "§7.3: without apiId or applicationId the server answers 400; the rule is prose only and 400 is not listed",
+		Evidence: "WSO2-API.md §7.3",
 	},
 	{
 		Spec: specDevportal, Op: "POST /api/am/devportal/v3/subscriptions", Phase: PhaseResponse, Status: 409,
-		Match:  "status is not supported",
-		Reason: "§7.2: a duplicate subscription is refused with 409, which the spec does not list",
+		Match:    "status is not supported",
+		Reason:   "§7.2: a duplicate subscription is refused with 409, which the spec does not list",
+		Evidence: "WSO2-API.md §7.2",
 	},
 
 	// IS SCIM2 (is-7.0-7.1_scim2.yaml). Schema-level bugs hit every
 	// operation that carries the schema, so these entries name no Op.
 	{Spec: specSCIM, Phase: PhaseRequest, Match: `header Content-Type has unexpected value "application/json"`,
 		Reason: "§3.8: requests may use application/json (what WSO2's own clients and the IS7 connector send); " +
-			"the spec consumes only application/scim+json (every operation)"},
+			"the spec consumes only application/scim+json (every operation)",
+		Evidence: "WSO2-API.md §3.8",
+	},
 	{Spec: specSCIM, Phase: PhaseResponse, Match: `schemas": value must be an object`,
-		Reason: "§7.13: UserObject/Group/Role/ListResponse type schemas as object; on the wire it is an array of URNs (every operation)"},
+		Reason:   "§7.13: UserObject/Group/Role/ListResponse type schemas as object; on the wire it is an array of URNs (every operation)",
+		Evidence: "WSO2-API.md §7.13",
+	},
 	{Spec: specSCIM, Phase: PhaseResponse, Match: `"/schema": property "schema" is missing`,
-		Reason: "§7.15: the error schemas require \"schema\" although the property is \"schemas\" (every error response)"},
+		Reason:   "§7.15: the error schemas require \"schema\" although the property is \"schemas\" (every error response)",
+		Evidence: "WSO2-API.md §7.15",
+	},
 	{Spec: specSCIM, Phase: PhaseResponse, Match: `"/schemas": value must be a string`,
-		Reason: "§7.15: the error schemas type schemas as a string; the wire format is an array (every error response)"},
+		Reason:   "§7.15: the error schemas type schemas as a string; the wire format is an array (every error response)",
+		Evidence: "WSO2-API.md §7.15",
+	},
 	{Spec: specSCIM, Phase: PhaseResponse, Status: 401, Match: `response header Content-Type has unexpected value: ""`,
-		Reason: "§4: 401 from the IS authentication valve has an empty body, not a SCIM error (every operation)"},
+		Reason:   "§4: 401 from the IS authentication valve has an empty body, not a SCIM error (every operation)",
+		Evidence: "WSO2-API.md §4",
+	},
 	{Spec: specSCIM, Op: "POST /scim2/Users", Phase: PhaseResponse,
-		Match:  `response header Content-Type has unexpected value: "application/scim+json"`,
-		Reason: "§3.8: IS answers application/scim+json; this operation declares application/json only",
+		Match:    `response header Content-Type has unexpected value: "application/scim+json"`,
+		Reason:   "§3.8: IS answers application/scim+json; this operation declares application/json only",
+		Evidence: "WSO2-API.md §3.8",
 	},
 	{Spec: specSCIM, Op: "GET /scim2/Me", Phase: PhaseResponse, Status: 200,
-		Match:  `response header Content-Type has unexpected value: "application/scim+json"`,
-		Reason: "§3.8: IS answers application/scim+json; /Me declares application/json only",
+		Match:    `response header Content-Type has unexpected value: "application/scim+json"`,
+		Reason:   "§3.8: IS answers application/scim+json; /Me declares application/json only",
+		Evidence: "WSO2-API.md §3.8",
 	},
 	{Spec: specSCIM, Op: "POST /scim2/Users", Phase: PhaseResponse, Status: 409, Match: "status is not supported",
-		Reason: "§3.8: a duplicate userName answers 409 (scimType uniqueness); the 7.1 spec omits 409 (7.2 adds ErrorUserConflict)"},
+		Reason:   "§3.8: a duplicate userName answers 409 (scimType uniqueness); the 7.1 spec omits 409 (7.2 adds ErrorUserConflict)",
+		Evidence: "WSO2-API.md §3.8",
+	},
 	{Spec: specSCIM, Op: "GET /scim2/Users", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
-		Reason: "§3.8: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
+		Reason:   "§3.8: a bad filter answers 400 (scimType invalidFilter); the spec omits 400",
+		Evidence: "WSO2-API.md §3.8",
+	},
 	{Spec: specSCIM, Op: "POST /scim2/Users/.search", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
-		Reason: "§3.8: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
+		Reason:   "§3.8: a bad filter answers 400 (scimType invalidFilter); the spec omits 400",
+		Evidence: "WSO2-API.md §3.8",
+	},
 	{Spec: specSCIM, Op: "POST /scim2/Groups/.search", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
-		Reason: "§3.8/§3.10: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
+		Reason:   "§3.8/§3.10: a bad filter answers 400 (scimType invalidFilter); the spec omits 400",
+		Evidence: "WSO2-API.md §3.8, §3.10",
+	},
 	{Spec: specSCIM, Op: "POST /scim2/v2/Roles/.search", Phase: PhaseResponse, Status: 400, Match: "status is not supported",
-		Reason: "§3.8/§3.9: a bad filter answers 400 (scimType invalidFilter); the spec omits 400"},
+		Reason:   "§3.8/§3.9: a bad filter answers 400 (scimType invalidFilter); the spec omits 400",
+		Evidence: "WSO2-API.md §3.8, §3.9",
+	},
 
 	{Spec: specDevportal, Op: "POST /api/am/devportal/v3/applications/{applicationId}/generate-keys", Phase: PhaseResponse,
 		Status: 500, Match: "status is not supported",
 		Reason: "§3.4/§5.4: a failure in or after the key manager call (an IS client that exists already, the token step) " +
-			"answers a generic 500, which the spec does not list (200, 400, 404, 412 only)"},
+			"answers a generic 500, which the spec does not list (200, 400, 404, 412 only)",
+		Evidence: "WSO2-API.md §3.4, §5.4",
+	},
 
 	// SCIM request bodies (validated under application/scim+json even when
 	// sent as application/json).
@@ -272,39 +327,50 @@ var Errata = []Erratum{
 
 	// IS api-resources v1.
 	{Spec: specAPIRes, Op: "POST /api/server/v1/api-resources", Phase: PhaseResponse, Status: 201,
-		Match: "status is not supported", Reason: "§7.26: POST /api-resources returns 201 + Location; the spec says 200"},
+		Match: "status is not supported", Reason: "§7.26: POST /api-resources returns 201 + Location; the spec says 200",
+		Evidence: "WSO2-API.md §7.26",
+	},
 	{Spec: specAPIRes, Op: "GET /api/server/v1/api-resources/{apiResourceId}", Phase: PhaseResponse, Status: 404,
-		Match:  "status is not supported",
-		Reason: "inferred (not in §7): an unknown id answers 404 as on the sibling operations; this one lists only 200, 401, 403, 500"},
+		Match:    "status is not supported",
+		Reason:   "inferred (not in §7): an unknown id answers 404 as on the sibling operations; this one lists only 200, 401, 403, 500",
+		Evidence: "wso2/identity-api-server components/org.wso2.carbon.identity.api.server.api.resource/org.wso2.carbon.identity.api.server.api.resource.v1/src/main/java/org/wso2/carbon/identity/api/server/api/resource/v1/core/ServerAPIResourceManagementService.java (getAPIResourceById: not found → 404)",
+	},
 	{Spec: specAPIRes, Op: "DELETE /api/server/v1/api-resources/{apiResourceId}/scopes/{scopeName}", Phase: PhaseResponse,
 		Status: 204, Match: "status is not supported",
-		Reason: "§3.12: removing a scope answers 204; the spec declares no success status at all (only 401, 403, 500)"},
+		Reason:   "§3.12: removing a scope answers 204; the spec declares no success status at all (only 401, 403, 500)",
+		Evidence: "WSO2-API.md §3.12",
+	},
 
 	// IS DCR v1.1.
 	{
 		Spec: specISDCR, Op: "GET /api/identity/oauth2/dcr/v1.1/register", Phase: PhaseResponse, Status: 401,
-		Match:  `response header Content-Type has unexpected value: ""`,
-		Reason: "§4 / product-is#16612: an unknown client_name answers 401 with an empty body, not the declared error JSON",
+		Match:    `response header Content-Type has unexpected value: ""`,
+		Reason:   "§4 / product-is#16612: an unknown client_name answers 401 with an empty body, not the declared error JSON",
+		Evidence: "WSO2-API.md §4; https://github.com/wso2/product-is/issues/16612",
 	},
 	{
 		Spec: specISDCR, Op: "PUT /api/identity/oauth2/dcr/v1.1/register/{client_id}", Phase: PhaseResponse, Status: 401,
-		Match:  "status is not supported",
-		Reason: "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body); the spec lists 200, 400, 409, 500",
+		Match:    "status is not supported",
+		Reason:   "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body); the spec lists 200, 400, 409, 500",
+		Evidence: "WSO2-API.md §7.23; https://github.com/wso2/product-is/issues/21624",
 	},
 	{
 		Spec: specISDCR, Op: "DELETE /api/identity/oauth2/dcr/v1.1/register/{client_id}", Phase: PhaseResponse, Status: 401,
-		Match:  "status is not supported",
-		Reason: "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body), not the documented 404",
+		Match:    "status is not supported",
+		Reason:   "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body), not the documented 404",
+		Evidence: "WSO2-API.md §7.23; https://github.com/wso2/product-is/issues/21624",
 	},
 	{
 		Spec: specISDCR, Op: "POST /api/identity/oauth2/dcr/v1.1/register", Phase: PhaseRequest,
-		Match:  `property "redirect_uris" is missing`,
-		Reason: "§7.22: redirect_uris is listed as required but may be omitted without redirect-based grants (the spec's own prose says so)",
+		Match:    `property "redirect_uris" is missing`,
+		Reason:   "§7.22: redirect_uris is listed as required but may be omitted without redirect-based grants (the spec's own prose says so)",
+		Evidence: "WSO2-API.md §7.22",
 	},
 	{
 		Spec: specISDCR, Op: "GET /api/identity/oauth2/dcr/v1.1/register/{client_id}", Phase: PhaseResponse, Status: 401,
-		Match:  "status is not supported",
-		Reason: "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body), not the documented 404",
+		Match:    "status is not supported",
+		Reason:   "§7.23 / product-is#21624: an unknown client_id answers 401 (empty body), not the documented 404",
+		Evidence: "WSO2-API.md §7.23; https://github.com/wso2/product-is/issues/21624",
 	},
 }
 

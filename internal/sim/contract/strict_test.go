@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -72,6 +73,31 @@ func schemaProps(s *openapi3.Schema, out map[string]bool) {
 	for _, a := range s.AllOf {
 		if a.Value != nil {
 			schemaProps(a.Value, out)
+		}
+	}
+}
+
+// evidenceForms are the accepted ways an erratum cites its evidence: a
+// WSO2-API.md section, a file of one of WSO2's source repositories, or —
+// for a defect of the spec file alone — the spec file and operation.
+var evidenceForms = regexp.MustCompile(`^(WSO2-API\.md §\d|` +
+	`(wso2|wso2-extensions)/(carbon-apimgt|identity-inbound-auth-oauth|identity-api-server|charon|product-apim-tooling) \S+/\S+|` +
+	`spec: \S+\.yaml (GET|POST|PUT|PATCH|DELETE) /)`)
+
+// TestErrataCiteEvidence: every erratum and quirk the simulator relies on
+// says where the behaviour is shown.
+func TestErrataCiteEvidence(t *testing.T) {
+	for i, e := range Errata {
+		if e.Evidence == "" {
+			t.Errorf("erratum %d (%s %s %q): no Evidence", i, e.Spec, e.Op, e.Match)
+			continue
+		}
+		if !evidenceForms.MatchString(e.Evidence) {
+			t.Errorf("erratum %d (%s %s): Evidence %q is neither a WSO2-API.md section, a WSO2 source file nor a spec location",
+				i, e.Spec, e.Op, e.Evidence)
+		}
+		if strings.HasPrefix(e.Evidence, "spec: ") && !strings.Contains(e.Evidence, e.Spec) {
+			t.Errorf("erratum %d: spec evidence %q names another spec than %s", i, e.Evidence, e.Spec)
 		}
 	}
 }
