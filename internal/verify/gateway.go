@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,13 +17,13 @@ import (
 // gateway with a token of its application (PRODUCTION key first), at the
 // catalogue's verify resource.
 func (r *run) subscriptions(ctx context.Context, gw string) []Check {
-	var out []Check
-	for _, s := range r.st.Subscriptions {
+	subs := r.st.Subscriptions
+	out := make([]Check, len(subs))
+	r.each(len(subs), func(i int) {
 		start := time.Now()
-		c := r.subscription(ctx, gw, s)
-		c.Duration = time.Since(start)
-		out = append(out, c)
-	}
+		out[i] = r.subscription(ctx, gw, subs[i])
+		out[i].Duration = time.Since(start)
+	})
 	return out
 }
 
@@ -41,15 +42,24 @@ func (r *run) subscription(ctx context.Context, gw string, s *spec.Subscription)
 	case api.Context == "":
 		return skip("API " + s.Spec.API.String() + " has no context in the catalogue (spec.apis[].context)")
 	}
+	r.mu.Lock()
 	toks := r.tokens[s.Spec.Application]
+	r.mu.Unlock()
 	if len(toks) == 0 {
 		return skip("application " + s.Spec.Application + " has no key that minted a token (see its ApplicationKey checks)")
 	}
+	// A PRODUCTION key's token first, else the first key by name (the
+	// keys were checked concurrently: their order is not the manifest's).
 	tok := toks[0]
-	for _, t := range toks {
-		if t.keyType == "PRODUCTION" {
+	for _, t := range toks[1:] {
+		if (t.keyType == "PRODUCTION") != (tok.keyType == "PRODUCTION") {
+			if t.keyType == "PRODUCTION" {
+				tok = t
+			}
+			continue
+		}
+		if t.key < tok.key {
 			tok = t
-			break
 		}
 	}
 	method := cmpOr(strings.ToUpper(api.Verify.Method), http.MethodGet)
@@ -60,9 +70,15 @@ func (r *run) subscription(ctx context.Context, gw string, s *spec.Subscription)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok.token)
 	req.Header.Set("Accept", "application/json")
-	resp, err := r.client.Do(req)
 	call := method + " " + target
+	if err := r.unreachable(gw); err != nil {
+		c.Status, c.Message = Failed, call+": "+err.Error()+" (failed earlier in this run)"
+		c.Hint = "the gateway must be reachable from here (spec.gateway.url, --gateway-url or " + GatewayEnv + ")"
+		return c
+	}
+	resp, err := r.client.Do(req)
 	if err != nil {
+		r.markDown(gw, errors.New(redactURLError(err)))
 		c.Status, c.Message = Failed, call+": "+redactURLError(err)
 		c.Hint = "the gateway must be reachable from here (spec.gateway.url, --gateway-url or " + GatewayEnv + ")"
 		return c

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -98,15 +99,22 @@ func rebase(u, base string) string {
 
 // keys checks every declared application key.
 func (r *run) keys(ctx context.Context) []Check {
-	var out []Check
+	type job struct {
+		a *spec.Application
+		k spec.ApplicationKey
+	}
+	var jobs []job
 	for _, a := range r.st.Applications {
 		for _, k := range a.Spec.Keys {
-			start := time.Now()
-			c := r.key(ctx, a, k)
-			c.Duration = time.Since(start)
-			out = append(out, c)
+			jobs = append(jobs, job{a, k})
 		}
 	}
+	out := make([]Check, len(jobs))
+	r.each(len(jobs), func(i int) {
+		start := time.Now()
+		out[i] = r.key(ctx, jobs[i].a, jobs[i].k)
+		out[i].Duration = time.Since(start)
+	})
 	return out
 }
 
@@ -161,7 +169,9 @@ func (r *run) key(ctx context.Context, a *spec.Application, k spec.ApplicationKe
 	}
 	// A minted token goes to the gateway checks even when its content is
 	// wrong: what the gateway answers to it is the proof that matters.
+	r.mu.Lock()
 	r.tokens[app] = append(r.tokens[app], appToken{key: c.Name, keyType: strings.ToUpper(k.KeyType), token: tok.AccessToken})
+	r.mu.Unlock()
 	msg, code, hint := r.checkToken(ctx, km, tok, ck, k.Scopes)
 	if hint != "" {
 		c.Code = code
@@ -202,6 +212,10 @@ func (r *run) mint(ctx context.Context, km keyManager, form url.Values, id, secr
 			delete(form, k)
 		}
 	}
+	if err := r.unreachable(km.token); err != nil {
+		return nil, &callFault{message: "POST " + km.token + ": " + err.Error() + " (failed earlier in this run)",
+			hint: "the token endpoint of " + km.name + " must be reachable from here (for an IS key manager: spec.is.url or --is-url)"}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, km.token, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, &callFault{message: "bad token endpoint " + km.token, hint: "check the key manager's token endpoint"}
@@ -211,6 +225,7 @@ func (r *run) mint(ctx context.Context, km keyManager, form url.Values, id, secr
 	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	resp, err := r.client.Do(req)
 	if err != nil {
+		r.markDown(km.token, errors.New(redactURLError(err)))
 		return nil, &callFault{message: "POST " + km.token + ": " + redactURLError(err),
 			hint: "the token endpoint of " + km.name + " must be reachable from here (for an IS key manager: spec.is.url or --is-url)"}
 	}
@@ -319,6 +334,7 @@ func (r *run) checkJWT(ctx context.Context, km keyManager, t *tokenResponse, ck 
 
 // jwksResult is a fetched key set, or why it could not be fetched.
 type jwksResult struct {
+	once sync.Once
 	keys []jose.JSONWebKey
 	err  error
 }
@@ -341,12 +357,15 @@ func (r *run) verificationKeys(ctx context.Context, km keyManager) ([]jose.JSONW
 		return nil, "", errors.New("no JWKS URL or PEM certificate")
 	}
 	from := "JWKS " + km.jwks
-	if res, ok := r.jwks[km.jwks]; ok {
-		return res.keys, from, res.err
+	r.mu.Lock()
+	res := r.jwks[km.jwks]
+	if res == nil {
+		res = &jwksResult{}
+		r.jwks[km.jwks] = res
 	}
-	keys, err := r.fetchJWKS(ctx, km.jwks)
-	r.jwks[km.jwks] = jwksResult{keys, err}
-	return keys, from, err
+	r.mu.Unlock()
+	res.once.Do(func() { res.keys, res.err = r.fetchJWKS(ctx, km.jwks) })
+	return res.keys, from, res.err
 }
 
 func (r *run) fetchJWKS(ctx context.Context, u string) ([]jose.JSONWebKey, error) {

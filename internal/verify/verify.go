@@ -31,6 +31,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wso2sync/wso2sync/internal/reconcile"
@@ -112,6 +113,8 @@ type Options struct {
 	Users bool
 	// Timeout bounds each HTTP call (default 15s).
 	Timeout time.Duration
+	// Concurrency bounds the checks in flight (default 8).
+	Concurrency int
 	// HTTPClient replaces the client built from the environment (tests).
 	HTTPClient *http.Client
 	// Now is the clock of expiry checks (default time.Now).
@@ -128,11 +131,47 @@ type run struct {
 	st     *spec.State
 	client *http.Client
 	now    func() time.Time
+	mu     sync.Mutex
 	// tokens are the access tokens minted per application (for the
-	// gateway checks), PRODUCTION first.
+	// gateway checks).
 	tokens map[string][]appToken
 	// jwks caches key sets by URL.
-	jwks map[string]jwksResult
+	jwks map[string]*jwksResult
+	// down remembers a base URL (token endpoint, gateway) that did not
+	// answer, so the other checks through it fail at once instead of each
+	// waiting for its own timeout.
+	down map[string]error
+}
+
+// each runs f for 0..n-1 with at most Options.Concurrency at once.
+func (r *run) each(n int, f func(i int)) {
+	sem := make(chan struct{}, r.o.Concurrency)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// unreachable reports a base URL that failed earlier in this run.
+func (r *run) unreachable(base string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.down[base]
+}
+
+func (r *run) markDown(base string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.down[base] == nil {
+		r.down[base] = err
+	}
 }
 
 // appToken is a token an application key minted.
@@ -151,7 +190,11 @@ func Run(ctx context.Context, p *reconcile.Pass, o Options) (*Report, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	r := &run{p: p, o: o, st: p.State, now: o.Now, tokens: map[string][]appToken{}, jwks: map[string]jwksResult{}}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 8
+	}
+	r := &run{p: p, o: o, st: p.State, now: o.Now, tokens: map[string][]appToken{}, jwks: map[string]*jwksResult{},
+		down: map[string]error{}}
 	r.client = o.HTTPClient
 	if r.client == nil {
 		c, err := p.HTTPClient(o.Timeout)

@@ -510,3 +510,27 @@ func TestVerifyOpaqueTokenByIntrospection(t *testing.T) {
 		t.Errorf("the opaque token was taken for a JWT: %s", k.Message)
 	}
 }
+
+// TestVerifyGatewayUnreachable: a gateway nobody answers at fails every
+// subscription that had a token, with the connection error and a hint
+// naming the setting; the key checks are unaffected.
+func TestVerifyGatewayUnreachable(t *testing.T) {
+	w := newWorld(t, "dev")
+	w.apply(t)
+	rep := w.verify(t, verify.Options{GatewayURL: "http://127.0.0.1:1"})
+	for _, c := range rep.Checks {
+		switch {
+		case c.Kind == verify.KindKey && c.Name != "profile-client/PRODUCTION/WSO2IS":
+			if c.Status != verify.Verified {
+				t.Errorf("%s: %s %s", c.Name, c.Status, c.Message)
+			}
+		case c.Kind == verify.KindSubscription && c.Name != "profile-client--profile":
+			if c.Status != verify.Failed || !strings.Contains(c.Message, "http://127.0.0.1:1/") || !strings.Contains(c.Hint, "--gateway-url") {
+				t.Errorf("%s: %s %s / %s", c.Name, c.Status, c.Message, c.Hint)
+			}
+		}
+	}
+	if rep.Summary.Failed != 10 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+}
