@@ -57,6 +57,15 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 
+# Generated consumer secrets are sealed (age) to an identity made for this
+# run in the temporary folder: without a recipient apply would refuse to
+# generate secrets it cannot keep.
+echo
+echo "==> wso2sync secrets keygen --out demo-key.txt   (an age identity for this run)"
+WSO2SYNC_SEAL_RECIPIENTS=$("$BIN" secrets keygen --out "$work/demo-key.txt")
+export WSO2SYNC_SEAL_RECIPIENTS
+echo "seal recipient: $WSO2SYNC_SEAL_RECIPIENTS"
+
 echo
 echo "==> wso2sync plan --env $ENV_DIR"
 rc=0
@@ -84,6 +93,17 @@ if command -v keytool >/dev/null 2>&1; then
 	echo "==> keytool -list: APIM's client truststore ($ENV_DIR/truststores/, in the copy)"
 	keytool -list -keystore "$ts" -storepass "$WSO2SYNC_TRUSTSTORE_PASSWORD" -storetype JKS | grep -i 'entry\|fingerprint' || true
 fi
+
+echo
+echo "==> wso2sync secrets list --env $ENV_DIR   (the public index: no identity needed)"
+"$BIN" secrets list --env "$env_dir"
+
+echo
+echo "==> wso2sync secrets open forex-client --identity demo-key.txt --field consumerKey"
+"$BIN" secrets open forex-client --env "$env_dir" --identity "$work/demo-key.txt" --field consumerKey
+secret=$("$BIN" secrets open forex-client --env "$env_dir" --identity "$work/demo-key.txt" --field consumerSecret)
+echo "(its consumerSecret opens too: ${#secret} characters, not printed here)"
+unset secret
 
 echo
 echo "==> wso2sync plan --env $ENV_DIR   (again: nothing left to do)"

@@ -30,7 +30,9 @@ type applyFlags struct {
 	planFile     string
 	allowDeletes int
 	concurrency  int
-	seal         sealFlags
+	// allowUnsealed accepts losing generated secrets with no recipient.
+	allowUnsealed bool
+	seal          sealFlags
 	// rotate lists keys to rotate in this run (wso2sync rotate).
 	rotate []reconcile.RotateRequest
 	// verify runs 'wso2sync verify' after an enforcing apply.
@@ -55,7 +57,10 @@ confirmation (type 'yes' on a terminal, or pass --auto-approve).
 --plan FILE applies a plan saved by 'wso2sync plan --out FILE', only if the
 live state (and the manifests) are still what it was computed from.
 Deletes beyond spec.prune.maxDeletes refuse the whole apply unless
---allow-deletes N allows at least that many.
+--allow-deletes N allows at least that many. A plan that would generate
+consumer secrets (new keys, rotations) with no seal recipient is refused
+before any write, since APIM shows a generated secret only once: set
+spec.seal.recipients or --seal-recipient, or pass --allow-unsealed-secrets.
 
 Exit status: 0 everything applied (or nothing to do), 1 anything failed or
 was refused.`,
@@ -73,6 +78,7 @@ was refused.`,
 	fl.StringVar(&f.planFile, "plan", "", "apply a plan saved by 'wso2sync plan --out' (refused if the live state changed)")
 	fl.IntVar(&f.allowDeletes, "allow-deletes", 0, "allow up to N deletes in this run, beyond spec.prune.maxDeletes")
 	fl.IntVar(&f.concurrency, "concurrency", apply.DefaultConcurrency, "writes in flight at once inside one level")
+	fl.BoolVar(&f.allowUnsealed, "allow-unsealed-secrets", false, "apply even when consumer secrets would be generated with no seal recipient (they are then lost: neither printed nor stored)")
 	fl.StringVar(&f.format, "format", "text", "view of the plan on stdout: text or markdown (--output json for JSON)")
 	fl.StringVar(&f.markdown, "markdown", "", "also write the Markdown view of the plan to this file")
 	f.seal.addRecipients(fl)
@@ -126,7 +132,7 @@ func runApply(ctx context.Context, g *globals, f applyFlags) error {
 	// Enforce: the pass the daemon runs too (reconcile.Pass.Enforce); this
 	// command adds the rendering, the saved-plan check and the confirmation.
 	var start time.Time
-	res, err := p.Enforce(ctx, reconcile.EnforceOptions{Command: "apply", AllowDeletes: f.allowDeletes,
+	res, err := p.Enforce(ctx, reconcile.EnforceOptions{Command: "apply", AllowDeletes: f.allowDeletes, AllowUnsealed: f.allowUnsealed,
 		Concurrency: f.concurrency, Progress: g.progress.steps(progress(g)),
 		OnStaleLock: func(st apply.LockInfo) {
 			fmt.Fprintf(g.stderr, "note: took over a stale lock (pid %d on %s, %s)\n", st.PID, st.Host, st.Command)

@@ -3,6 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -99,12 +105,21 @@ func (c *canaryEnv) sealedSecrets() map[string]string {
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		if cr.ConsumerSecret.Fingerprint() != e.Fingerprint {
+		if c.key().Compare(e.Fingerprint, cr.ConsumerSecret) != secrets.Same {
 			c.t.Fatalf("%s: sealed secret does not match the index", e.File)
 		}
 		out[e.Key().String()] = cr.ConsumerSecret.Reveal()
 	}
 	return out
+}
+
+// key is the environment's fingerprint key (in its state directory).
+func (c *canaryEnv) key() secrets.MACKey {
+	k, err := secrets.LoadMACKey(filepath.Join(c.dir, ".wso2sync"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return k
 }
 
 // sealedConsumerKey is the consumer key sealed for a key ("app/TYPE (KM)").
@@ -299,17 +314,26 @@ func TestCanary(t *testing.T) {
 	must(0, "secrets", "list")
 	must(0, "secrets", "list", "-o", "json")
 
-	// Every byte written outside the sealed files.
-	var hay bytes.Buffer
+	// Every byte written outside the sealed files. hay holds what nobody
+	// needs a fingerprint in (outputs, plans, logs, state); index holds
+	// the sealed index, which may hold keyed fingerprints but no digest.
+	var hay, index bytes.Buffer
 	hay.Write(c.outputs.Bytes())
-	for _, root := range []string{work, filepath.Join(c.dir, ".wso2sync"), filepath.Join(c.sealedDir(), secrets.IndexFile)} {
-		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				b, _ := os.ReadFile(p)
-				hay.Write(b)
-			}
-			return nil
-		})
+	walk := func(dst *bytes.Buffer, roots ...string) {
+		for _, root := range roots {
+			filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					b, _ := os.ReadFile(p)
+					dst.Write(b)
+				}
+				return nil
+			})
+		}
+	}
+	walk(&hay, work, filepath.Join(c.dir, ".wso2sync"))
+	walk(&index, filepath.Join(c.sealedDir(), secrets.IndexFile))
+	if index.Len() < 100 {
+		t.Fatalf("no index collected (%d bytes)", index.Len())
 	}
 	if hay.Len() < 1000 {
 		t.Fatalf("too little output collected (%d bytes)", hay.Len())
@@ -327,10 +351,27 @@ func TestCanary(t *testing.T) {
 	for k, v := range afterRun {
 		leaks["after the daemon pass "+k] = v
 	}
+	key := c.key()
+	checked := 0
 	for what, v := range leaks {
 		if bytes.Contains(hay.Bytes(), []byte(v)) {
 			t.Errorf("%s leaked", what)
 		}
+		// Digests a dictionary reverses: nowhere, the index included.
+		for form, d := range digests(v) {
+			checked++
+			if bytes.Contains(hay.Bytes(), []byte(d)) || bytes.Contains(index.Bytes(), []byte(d)) {
+				t.Errorf("%s leaked as its %s", what, form)
+			}
+		}
+		// Keyed fingerprints: only in the index, never in an output.
+		mac := key.Sum(v)
+		if bytes.Contains(hay.Bytes(), []byte(mac)) || bytes.Contains(hay.Bytes(), []byte(mac[strings.LastIndex(mac, ":")+1:])) {
+			t.Errorf("%s leaked as its keyed fingerprint", what)
+		}
+	}
+	if checked < 10*len(leaks) {
+		t.Fatalf("checked %d digests of %d secrets", checked, len(leaks))
 	}
 	// The sealed files themselves hold none in clear.
 	ents, _ := os.ReadDir(c.sealedDir())
@@ -403,7 +444,7 @@ func testRotationCrash(t *testing.T, app, km string) {
 
 	// The next plan shows the re-seal; apply recovers.
 	out, _ = must(exitChanges, "plan")
-	if !strings.Contains(out, "~ spec.keys[PRODUCTION/"+km+"].consumerSecret (sealed): sha256:") {
+	if !strings.Contains(out, "~ spec.keys[PRODUCTION/"+km+"].consumerSecret (sealed): (sensitive value changed)") {
 		t.Fatalf("plan after the crash:\n%s", out)
 	}
 	out, _ = must(exitChanges, "plan", "-o", "json")
@@ -419,4 +460,29 @@ func testRotationCrash(t *testing.T, app, km string) {
 		t.Fatal("the re-sealed IS secret does not work at IS /oauth2/token")
 	}
 	must(0, "plan")
+}
+
+// digests are the forms in which a secret's unkeyed digest could appear:
+// hex of SHA-256 (whole, and the 16-digit prefix wso2sync once printed),
+// SHA-1, MD5 and SHA-512, upper and lower case, and base64 of SHA-256.
+func digests(v string) map[string]string {
+	s256 := sha256.Sum256([]byte(v))
+	s1 := sha1.Sum([]byte(v))
+	m5 := md5.Sum([]byte(v))
+	s512 := sha512.Sum512([]byte(v))
+	out := map[string]string{
+		"sha256":        hex.EncodeToString(s256[:]),
+		"sha256 prefix": hex.EncodeToString(s256[:8]),
+		"sha1":          hex.EncodeToString(s1[:]),
+		"md5":           hex.EncodeToString(m5[:]),
+		"sha512 prefix": hex.EncodeToString(s512[:16]),
+		"sha256 base64": base64.StdEncoding.EncodeToString(s256[:]),
+		"sha256 b64url": base64.RawURLEncoding.EncodeToString(s256[:]),
+	}
+	for k, d := range out {
+		if !strings.Contains(k, "base64") && !strings.Contains(k, "b64") {
+			out[k+" upper"] = strings.ToUpper(d)
+		}
+	}
+	return out
 }

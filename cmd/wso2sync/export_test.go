@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"filippo.io/age"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -92,14 +93,49 @@ func TestExportSeals(t *testing.T) {
 		}
 	}
 
-	// Exporting again gives identical manifests (sealed files are random).
+	// Exporting again gives identical manifests, and leaves every sealed
+	// file and the index byte for byte as they were: nothing to commit
+	// (age encryption is randomised, so they must not be rewritten).
+	sealedDir := filepath.Join(sealedOut, "sealed", "dev")
+	sealedFiles := func() map[string]string {
+		out := map[string]string{}
+		ents, _ := os.ReadDir(sealedDir)
+		for _, e := range ents {
+			b, _ := os.ReadFile(filepath.Join(sealedDir, e.Name()))
+			out[e.Name()] = string(b)
+		}
+		return out
+	}
+	firstSealed := sealedFiles()
+	if len(firstSealed) != 9 {
+		t.Fatalf("%d files in %s, want 8 sealed files and the index", len(firstSealed), sealedDir)
+	}
+	export()
+	for name, b := range sealedFiles() {
+		if b != firstSealed[name] {
+			t.Errorf("re-export rewrote %s although its secret and recipients are unchanged", name)
+		}
+	}
+	// Another recipient set rewrites every file (each to its new set).
+	other, _ := age.GenerateX25519Identity()
+	if code, out, errs := c.cli("export", "--out", sealedOut, "--seal-recipient", c.id.Recipient().String(), "--seal-recipient", other.Recipient().String()); code != 0 {
+		t.Fatalf("export to two recipients: %d\n%s\n%s", code, out, errs)
+	}
+	for name, b := range sealedFiles() {
+		if name != secrets.IndexFile && b == firstSealed[name] {
+			t.Errorf("%s was not re-sealed to the new recipient set", name)
+		}
+	}
+	if _, err := store.OpenFile("forex-client.PRODUCTION.age", secrets.Identities{other}); err != nil {
+		t.Errorf("the added recipient cannot open the re-sealed file: %v", err)
+	}
 	export()
 	for name, m := range readManifests(t, sealedOut) {
 		if m != manifests[name] {
 			t.Errorf("%s differs between two exports", name)
 		}
 	}
-	if out, errs, code := runCLI(t, "validate", "--env", sealedOut, "--allow-dir", c.dir); code != 0 {
+	if out, errs, code := runCLI(t, "validate", "--env", sealedOut); code != 0 {
 		t.Errorf("validate the export: %d\n%s\n%s", code, out, errs)
 	}
 }

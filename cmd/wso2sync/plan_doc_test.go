@@ -57,3 +57,34 @@ func TestSavedPlanDoc(t *testing.T) {
 		t.Errorf("readSavedPlan: %v", err)
 	}
 }
+
+// TestPlanJSONDocSensitive: what docs/plan-json.md says of secrets is what
+// RenderJSON does: a sensitive field has "sensitive": true and null before
+// and after, and no digest of a secret is promised anywhere.
+func TestPlanJSONDocSensitive(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "plan-json.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(doc), "sha256:<16 hex>") || !strings.Contains(string(doc), "its `before` and `after` are `null`") {
+		t.Error("docs/plan-json.md does not describe sensitive fields as rendered (no value, no digest)")
+	}
+	p := &diff.Plan{Version: diff.PlanVersion, Changes: []diff.Change{{Kind: "User", Name: "alice", Action: diff.Update, Sensitive: true,
+		Fields: []diff.FieldDiff{{Path: "spec.password", Before: diff.SensitiveValue, After: diff.SensitiveValue, Sensitive: true}}}}}
+	var b strings.Builder
+	if err := diff.RenderJSON(&b, p, diff.RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Changes []struct {
+			Fields []map[string]any `json:"fields"`
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal([]byte(b.String()), &out); err != nil {
+		t.Fatal(err)
+	}
+	f := out.Changes[0].Fields[0]
+	if f["sensitive"] != true || f["before"] != nil || f["after"] != nil {
+		t.Errorf("sensitive field rendered as %v", f)
+	}
+}

@@ -36,7 +36,7 @@ func TestPlanApplyExitCodes(t *testing.T) {
 	if code, out, errs := cli("plan"); code != exitChanges || !strings.Contains(out, "Plan: 34 to create") {
 		t.Fatalf("plan: exit %d, want 2\n%s\n%s", code, out, errs)
 	}
-	if code, out, errs := cli("apply", "--mode", "enforce", "--auto-approve"); code != 0 {
+	if code, out, errs := cli("apply", "--mode", "enforce", "--auto-approve", "--allow-unsealed-secrets"); code != 0 {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
 	}
 	before := s.Stats()

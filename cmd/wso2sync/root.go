@@ -96,7 +96,7 @@ func Main() int {
 
 // interruptGrace is how long a command may take to stop after SIGINT or
 // SIGTERM (the bound is 5 s, from the signal to the exit).
-const interruptGrace = 3 * time.Second
+const interruptGrace = 4 * time.Second
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g := &globals{stdout: stdout, stderr: stderr}

@@ -23,6 +23,7 @@ type runFlags struct {
 	// applied something; verifyFlags tune it.
 	verify                      bool
 	verifyFlags                 verifyFlags
+	allowUnsealed               bool
 	gitURL, ref, path, cacheDir string
 	gitUser, gitPasswordEnv     string
 	gitPasswordFile             string
@@ -99,9 +100,10 @@ SIGINT/SIGTERM stop the triggers, let the running pass finish (up to
 	fl.DurationVar(&f.interval, "interval", daemon.DefaultInterval, "drift-correction interval (±10% jitter)")
 	fl.DurationVar(&f.debounce, "debounce", daemon.DefaultDebounce, "quiet time after a change in --env DIR before a pass")
 	fl.DurationVar(&f.passTimeout, "pass-timeout", daemon.DefaultPassTimeout, "longest a pass may take")
-	fl.DurationVar(&f.shutdown, "shutdown-timeout", daemon.DefaultShutdownTimeout, "how long a running pass may go on after SIGTERM")
+	fl.DurationVar(&f.shutdown, "shutdown-timeout", daemon.DefaultShutdownTimeout, "how long a running pass may go on after SIGTERM (the process exits 4s after the signal in any case)")
 	fl.DurationVar(&f.maxBackoff, "max-backoff", daemon.DefaultBackoffMax, "cap of the wait between failing passes (it starts at 15s and doubles)")
 	fl.StringVar(&f.mode, "mode", "", "dry-run or enforce (default: the environment's spec.mode)")
+	fl.BoolVar(&f.allowUnsealed, "allow-unsealed-secrets", false, "enforce even when consumer secrets would be generated with no seal recipient (they are then lost)")
 	fl.StringVar(&f.secretEnv, "webhook-secret-env", "", "environment variable holding the POST /sync HMAC secret")
 	fl.StringVar(&f.secretFile, "webhook-secret-file", "", "file holding the POST /sync HMAC secret")
 	fl.IntVar(&f.concurrency, "concurrency", apply.DefaultConcurrency, "writes in flight at once inside one level")
@@ -182,7 +184,7 @@ func runDaemon(ctx context.Context, g *globals, f runFlags) error {
 		Source: src, Mode: f.mode, Listen: f.listen, WebhookSecret: []byte(secret),
 		Pass: daemon.Reconcile(daemon.ReconcileOptions{APIMURL: g.apimURL, ISURL: g.isURL, AllowDirs: g.allowDirs,
 			Concurrency: f.concurrency, UserAgent: "wso2sync/" + v,
-			SealRecipients: f.seal.runRecipients(), Identity: f.seal.identity,
+			SealRecipients: f.seal.runRecipients(), Identity: f.seal.identity, AllowUnsealed: f.allowUnsealed,
 			Trust:  reconcile.TrustOptions{Root: g.trustRoot},
 			Verify: daemon.VerifyOptions{Off: !f.verify, GatewayURL: f.verifyFlags.gatewayURL, Users: f.verifyFlags.users}}),
 		Scheduler:   daemon.SchedulerOptions{Interval: f.interval, BackoffMax: f.maxBackoff},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"filippo.io/age"
 	"fmt"
 	"os"
 	"strings"
@@ -82,11 +83,50 @@ key) are never printed: wso2sync seals each one to the environment's
 recipients (spec.seal.recipients, the application's spec.sealTo and
 --seal-recipient) as an armored age file <application>.<keyType>.age in the
 environment's sealed output dir (spec.seal.outDir, default "sealed" beside
-wso2sync.yaml), with a public index.yaml of fingerprints. The directory is
-safe to commit; 'age -d -i KEY FILE' opens a file too.`,
+wso2sync.yaml), with a public index.yaml (keyed fingerprints, recipients,
+times). The directory is safe to commit; 'age -d -i KEY FILE' opens a file
+too. 'wso2sync secrets keygen' makes an age identity if you have no age-keygen.`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newSecretsListCmd(g), newSecretsOpenCmd(g), newSecretsResealCmd(g))
+	cmd.AddCommand(newSecretsListCmd(g), newSecretsOpenCmd(g), newSecretsResealCmd(g), newSecretsKeygenCmd(g))
+	return cmd
+}
+
+// newSecretsKeygenCmd is `wso2sync secrets keygen --out FILE`: age-keygen
+// for people without it. The identity goes to FILE (mode 0600, never
+// overwritten); the public key (the recipient) to stdout, so that
+// `export WSO2SYNC_SEAL_RECIPIENTS=$(wso2sync secrets keygen --out key.txt)`
+// works.
+func newSecretsKeygenCmd(g *globals) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "keygen --out FILE",
+		Short: "Make an age identity (FILE, mode 0600) and print its public key (a seal recipient)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return &cliError{msg: "keygen needs --out FILE", hint: "the identity is a private key: it goes to a file, never to the terminal", code: exitError}
+			}
+			id, err := age.GenerateX25519Identity()
+			if err != nil {
+				return err
+			}
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return &cliError{msg: "cannot create " + out + ": " + err.Error(), hint: "keygen never overwrites an identity: pick a new file", code: exitError}
+			}
+			_, err = fmt.Fprintf(f, "# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), id.Recipient(), id)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return &cliError{msg: "writing " + out + ": " + err.Error(), code: exitError}
+			}
+			_, err = fmt.Fprintln(g.stdout, id.Recipient())
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "file to write the identity to (created with mode 0600)")
 	return cmd
 }
 
@@ -111,7 +151,7 @@ func newSecretsListCmd(g *globals) *cobra.Command {
 					KeyType     string     `json:"keyType"`
 					KeyManager  string     `json:"keyManager"`
 					File        string     `json:"file"`
-					Fingerprint string     `json:"fingerprint"`
+					State       string     `json:"state"`
 					Recipients  []string   `json:"recipients"`
 					CreatedAt   time.Time  `json:"createdAt"`
 					RotatedAt   *time.Time `json:"rotatedAt,omitempty"`
@@ -123,7 +163,7 @@ func newSecretsListCmd(g *globals) *cobra.Command {
 					Entries []entry `json:"entries"`
 				}{Dir: s.Store.Dir, Entries: []entry{}}
 				for _, e := range ix.Entries {
-					j := entry{e.Application, e.KeyType, e.KeyManager, e.File, e.Fingerprint, e.Recipients, e.CreatedAt, nil, e.SealedAt, e.Rotating}
+					j := entry{e.Application, e.KeyType, e.KeyManager, e.File, sealState(e), e.Recipients, e.CreatedAt, nil, e.SealedAt, e.Rotating}
 					if !e.RotatedAt.IsZero() {
 						j.RotatedAt = &e.RotatedAt
 					}
@@ -138,7 +178,7 @@ func newSecretsListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "APPLICATION\tKEY TYPE\tKEY MANAGER\tFINGERPRINT\tRECIPIENTS\tCREATED\tROTATED\tFILE")
+			fmt.Fprintln(tw, "APPLICATION\tKEY TYPE\tKEY MANAGER\tSTATE\tRECIPIENTS\tCREATED\tROTATED\tFILE")
 			day := func(t time.Time) string {
 				if t.IsZero() {
 					return "-"
@@ -146,11 +186,7 @@ func newSecretsListCmd(g *globals) *cobra.Command {
 				return t.UTC().Format("2006-01-02")
 			}
 			for _, e := range ix.Entries {
-				fp := e.Fingerprint
-				if e.Rotating != nil {
-					fp += " (rotation interrupted)"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Application, e.KeyType, e.KeyManager, fp,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Application, e.KeyType, e.KeyManager, sealState(e),
 					len(e.Recipients), day(e.CreatedAt), day(e.RotatedAt), e.File)
 			}
 			return tw.Flush()
@@ -244,6 +280,21 @@ This is the one command that prints a secret, and only when asked to.`,
 	cmd.Flags().StringVar(&field, "field", "", "print only this field: "+strings.Join(secrets.Fields, ", "))
 	cmd.Flags().BoolVar(&jsonForm, "json", false, "print the document as JSON (as -o json)")
 	return cmd
+}
+
+// sealState describes an index entry for `secrets list`. Fingerprints are
+// not shown: they exist to compare, and even a keyed one is of no use to
+// a reader.
+func sealState(e secrets.IndexEntry) string {
+	switch {
+	case e.Rotating != nil:
+		return "rotation interrupted"
+	case e.Fingerprint == "":
+		return "not sealed"
+	case secrets.IsLegacy(e.Fingerprint):
+		return "sealed (unkeyed fingerprint: the next apply replaces it)"
+	}
+	return "sealed"
 }
 
 func keyTypeSuffix(kt string) string {
@@ -341,6 +392,10 @@ func passError(g *globals, err error) error {
 	case reconcile.StageInventory:
 		return &cliError{msg: se.Err.Error(), hint: "the state directory " + stateDir + " belongs to another environment or is damaged", code: exitError}
 	case reconcile.StageSecrets:
+		var ue *reconcile.UnsealedError
+		if errors.As(se.Err, &ue) {
+			return &cliError{msg: ue.Error(), hint: ue.Hint(), code: exitError}
+		}
 		return secretsError(se.Err)
 	case reconcile.StageDeletes:
 		return stateError(se.Err, "")
@@ -353,7 +408,7 @@ func passError(g *globals, err error) error {
 func sealSummary(p *reconcile.Pass) string {
 	so := p.Secrets()
 	if !so.Sealing() {
-		return "consumer secrets were not sealed: no seal recipients (set spec.seal.recipients or pass --seal-recipient age1…); they were neither printed nor stored"
+		return "consumer secrets were not sealed: no seal recipients (set spec.seal.recipients or pass --seal-recipient age1…); any generated here were neither printed nor stored (--allow-unsealed-secrets)"
 	}
 	ix, err := so.Sealer.Store.ReadIndex()
 	if err != nil {

@@ -15,8 +15,11 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultPassTimeout     = 15 * time.Minute
-	DefaultShutdownTimeout = 30 * time.Second
+	DefaultPassTimeout = 15 * time.Minute
+	// DefaultShutdownTimeout is short: `wso2sync run` stops within 5 s of
+	// SIGTERM (issue 15); a pass cut short is journalled, and the next
+	// one reports and converges what it left.
+	DefaultShutdownTimeout = 3 * time.Second
 	DefaultHistory         = 20
 )
 

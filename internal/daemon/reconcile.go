@@ -41,6 +41,10 @@ type ReconcileOptions struct {
 	// Identity is the age identity file that opens {sealed:} inputs
 	// (--identity; empty: $WSO2SYNC_AGE_IDENTITY).
 	Identity string
+	// AllowUnsealed accepts that consumer secrets generated with no seal
+	// recipient are lost (--allow-unsealed-secrets); without it an
+	// enforcing pass refuses such a plan before any write.
+	AllowUnsealed bool
 	// Trust tunes the truststore files (--trust-root).
 	Trust reconcile.TrustOptions
 	// ValidationCache carries validated documents from pass to pass, so a
@@ -77,6 +81,7 @@ func Reconcile(o ReconcileOptions) PassFunc {
 		po.Observer = calls
 		po.Logger = log
 		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL, AllowDirs: o.AllowDirs,
+			StateDir:  cmpOr(req.StateDir, apply.StateDir(req.Dir)),
 			Providers: po, Logger: log, UserAgent: o.UserAgent, Trust: o.Trust,
 			Secrets:         reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity},
 			ValidationCache: cache,
@@ -149,7 +154,7 @@ func Reconcile(o ReconcileOptions) PassFunc {
 			res.Estate = buildEstate(estateInput{plan: plan, pending: p.AwaitingApproval(), baseDir: req.Dir, mode: mode})
 			return res, nil
 		}
-		er, err := p.Enforce(ctx, reconcile.EnforceOptions{StateDir: stateDir, Command: "run", Concurrency: o.Concurrency,
+		er, err := p.Enforce(ctx, reconcile.EnforceOptions{StateDir: stateDir, Command: "run", Concurrency: o.Concurrency, AllowUnsealed: o.AllowUnsealed,
 			Progress: func(e apply.Event) {
 				if e.Type == apply.EventStart {
 					log.Debug("step", "event", string(e.Type), "object", e.Ref.String(), "action", string(e.Action))

@@ -33,8 +33,10 @@
 // warns, naming them: removing them is the manifest author's decision (it
 // revokes their clients' credentials).
 //
-// Secrets never enter a Plan: secret fields hold Redacted fingerprints, and
-// renderers print nothing but Redacted values in sensitive fields.
+// Secrets never enter a Plan, nor digests of them: secret fields hold
+// Redacted descriptions ("(sensitive value)"), and renderers print nothing
+// but those in sensitive fields ("(sensitive value changed)" on update;
+// JSON gives "sensitive": true and no value).
 //
 // Pruning: undeclared live objects are deleted only when Options.Prune is
 // "owned" and Options.Owned reports them; otherwise they are listed as

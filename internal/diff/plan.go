@@ -166,10 +166,6 @@ type Options struct {
 	// subscription moved to another API) pairs with its old self as a
 	// replace. nil knows none.
 	Label func(kind spec.Kind, key string) string
-	// ResolveSecret returns a secret's value, so the plan can show its
-	// fingerprint; the value itself never enters the plan. nil (or false)
-	// shows the reference instead.
-	ResolveSecret func(ref spec.SecretRef) (string, bool)
 	// ReadFile reads certificate files named by manifests; nil is os.ReadFile.
 	ReadFile func(path string) ([]byte, error)
 }

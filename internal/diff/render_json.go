@@ -81,9 +81,14 @@ func RenderJSON(w io.Writer, p *Plan, opts RenderOptions) error {
 		jc := jsonChange{Kind: c.Kind, Name: c.Name, Action: c.Action, Reason: c.Reason, Source: opts.jsonPos(c.Source),
 			Sensitive: c.Sensitive, Fields: []jsonField{}, Before: safeMap(c.Before), After: safeMap(c.After)}
 		for _, f := range c.Fields {
-			jc.Fields = append(jc.Fields, jsonField{Path: f.Path,
+			jf := jsonField{Path: f.Path,
 				Before: fieldSafe(f.Path, f.Before, f.Sensitive), After: fieldSafe(f.Path, f.After, f.Sensitive),
-				Sensitive: f.Sensitive, ForcesReplace: f.ForcesReplace, Source: opts.jsonPos(f.Source)})
+				Sensitive: f.Sensitive, ForcesReplace: f.ForcesReplace, Source: opts.jsonPos(f.Source)}
+			if f.Sensitive || isSecretKey(lastSegment(f.Path)) {
+				// "sensitive": true and no value, digest or description.
+				jf.Sensitive, jf.Before, jf.After = true, nil, nil
+			}
+			jc.Fields = append(jc.Fields, jf)
 		}
 		for _, r := range c.Cascade {
 			jc.Cascade = append(jc.Cascade, jsonRef{Kind: r.Kind, Name: r.Name, Reason: r.Reason})

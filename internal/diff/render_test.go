@@ -2,6 +2,8 @@ package diff
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -81,9 +83,6 @@ func scenario(t *testing.T) *Plan {
 	return Compute(desired, live, Options{
 		Prune: PruneOwned,
 		Owned: func(_ spec.Kind, name string) bool { return owned[name] },
-		ResolveSecret: func(ref spec.SecretRef) (string, bool) {
-			return resolvedSecret, ref.Env != ""
-		},
 	})
 }
 
@@ -196,16 +195,18 @@ func TestRenderersPrintNoSecret(t *testing.T) {
 			}
 		}
 	}
-	// Text and JSON show the fingerprint, so a rotation is visible…
-	fp := Fingerprint(resolvedSecret)
-	for _, name := range []string{"text", "json"} {
-		if !bytes.Contains(outputs[name], []byte(fp)) {
-			t.Errorf("%s output lacks the fingerprint %s", name, fp)
+	// No renderer shows a digest of a secret: a dictionary reverses a
+	// plain hash of a weak one. Sensitive values read "(sensitive value)".
+	sum := sha256.Sum256([]byte(resolvedSecret))
+	for name, out := range outputs {
+		for _, d := range []string{hex.EncodeToString(sum[:]), hex.EncodeToString(sum[:8])} {
+			if bytes.Contains(out, []byte(d)) {
+				t.Errorf("%s output contains a digest of the secret", name)
+			}
 		}
-	}
-	// …the PR comment shows none.
-	if bytes.Contains(outputs["markdown"], []byte("sha256:")) && bytes.Contains(outputs["markdown"], []byte(fp)) {
-		t.Errorf("markdown output contains a secret fingerprint")
+		if !bytes.Contains(out, []byte(SensitiveValue)) && name != "json" {
+			t.Errorf("%s output does not say (sensitive value)", name)
+		}
 	}
 }
 
@@ -226,13 +227,37 @@ func TestRenderersGuardSensitiveFields(t *testing.T) {
 	}
 }
 
-func TestFingerprint(t *testing.T) {
-	fp := Fingerprint("s3cret")
-	if !strings.HasPrefix(fp, "sha256:") || len(fp) != len("sha256:")+16 {
-		t.Errorf("Fingerprint = %q, want sha256:<16 hex>", fp)
+// The JSON plan marks a sensitive field "sensitive": true and gives no
+// before or after: no value, digest or description a tool could misuse.
+func TestJSONSensitiveFields(t *testing.T) {
+	out := render(t, scenario(t), jsonOut, RenderOptions{})
+	var doc struct {
+		Changes []struct {
+			Fields []struct {
+				Path      string `json:"path"`
+				Before    any    `json:"before"`
+				After     any    `json:"after"`
+				Sensitive bool   `json:"sensitive"`
+			} `json:"fields"`
+		} `json:"changes"`
 	}
-	if fp == Fingerprint("s3cret2") || fp != Fingerprint("s3cret") {
-		t.Error("fingerprints must be stable and differ for different secrets")
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range doc.Changes {
+		for _, f := range c.Fields {
+			if !f.Sensitive {
+				continue
+			}
+			n++
+			if f.Before != nil || f.After != nil {
+				t.Errorf("%s: sensitive field with before %v, after %v", f.Path, f.Before, f.After)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the scenario has no sensitive field")
 	}
 }
 

@@ -107,6 +107,11 @@ func (t *textWriter) change(c Change) {
 			if f.ForcesReplace {
 				note = join(note, "forces replacement")
 			}
+			if f.Sensitive || isSecretKey(lastSegment(f.Path)) {
+				// Changed or not is all a plan says of a secret.
+				t.linef("      %s %s: %s%s", t.paint(ansiYellow, "~"), f.Path, SensitiveChanged, t.comment(note))
+				continue
+			}
 			t.linef("      %s %s: %s → %s%s", t.paint(ansiYellow, "~"), f.Path, before, after, t.comment(note))
 		}
 	}

@@ -4,44 +4,41 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
-// Redacted is the only form a secret field's value takes in a Plan: a
-// fingerprint (sha256:<16 hex>), or a description of the reference when the
-// value was not resolved. It is a type of its own so that renderers can tell
-// a safe value from anything else in a sensitive field (and print nothing
-// for the latter).
+// Redacted is the only form a secret field's value takes in a Plan: a fixed
+// description ("(sensitive value)"), never the value and never a digest of
+// it — a plan is posted as a PR comment and kept in CI logs, and a plain
+// hash of a weak password is reversed by a dictionary in seconds. It is a
+// type of its own so that renderers can tell a safe value from anything
+// else in a sensitive field (and print nothing for the latter).
 type Redacted string
 
-// RedactedUnknown stands for a secret whose value is not known.
-const RedactedUnknown Redacted = "(sensitive)"
+// SensitiveValue stands for a secret that is set (as Terraform's
+// "(sensitive value)"); a changed one renders as "(sensitive value
+// changed)".
+const SensitiveValue Redacted = "(sensitive value)"
 
-// Fingerprint identifies a secret without revealing it: the first 16 hex
-// digits of its SHA-256. Equal secrets have equal fingerprints across runs,
-// so a rotation shows up in the plan. A fingerprint of a low-entropy secret
-// can be brute-forced offline; the Markdown renderer (PR comments) therefore
-// prints no fingerprints at all.
-func Fingerprint(secret string) string { return secrets.Fingerprint(secret) }
+// RedactedUnknown is what a renderer prints for anything but a Redacted
+// value in a sensitive field.
+const RedactedUnknown = SensitiveValue
 
-// redactRef is the plan value of a secret reference: the fingerprint of its
-// value when it can be resolved, else "(sensitive: env:NAME)". Reference
-// names are not secret, and they tell the reader where the value comes from.
+// SensitiveChanged is how renderers show a changed sensitive field.
+const SensitiveChanged = "(sensitive value changed)"
+
+// redactRef is the plan value of a secret reference: set or not. Secret
+// fields are write-only (never compared with live), so the plan needs no
+// fingerprint, and nothing is resolved while planning.
 func (c *normCtx) redactRef(ref spec.SecretRef) Redacted {
 	if ref.IsZero() {
 		return ""
 	}
-	if c.opts.ResolveSecret != nil {
-		if v, ok := c.opts.ResolveSecret(ref); ok {
-			return Redacted(Fingerprint(v))
-		}
-	}
-	return Redacted("(sensitive: " + ref.String() + ")")
+	return SensitiveValue
 }
 
-// redactValue fingerprints a secret that arrived as a plain value (a
-// free-form connector property). Masks the server returns instead of a
+// redactValue is the plan value of a secret that arrived as a plain value
+// (a free-form connector property). Masks the server returns instead of a
 // stored secret stay what they are: they say nothing about the secret.
 func redactValue(v string) Redacted {
 	switch {
@@ -50,7 +47,7 @@ func redactValue(v string) Redacted {
 	case isMask(v):
 		return Redacted("(masked by the server)")
 	}
-	return Redacted(Fingerprint(v))
+	return SensitiveValue
 }
 
 // isMask reports the placeholder APIM returns for a stored secret ("*****").

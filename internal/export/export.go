@@ -232,11 +232,14 @@ func Render(live *providers.Live, o Options) (*Result, error) {
 		slices.SortFunc(catalogue, func(a, b spec.CatalogueAPI) int {
 			return strings.Compare(a.Name+"\x00"+a.Version, b.Name+"\x00"+b.Version)
 		})
-		b, err := renderEnvironment(o.Environment, catalogue, o.OutDir, o.SealRecipients)
+		b, ca, err := renderEnvironment(o.Environment, catalogue, o.OutDir, o.SealRecipients)
 		if err != nil {
 			return nil, err
 		}
 		r.Files[spec.EnvironmentFile] = b
+		if ca.name != "" {
+			r.Files[ca.name] = ca.data
+		}
 	}
 	for name := range r.Files {
 		r.Order = append(r.Order, name)
@@ -337,7 +340,16 @@ func renderDocs(kind spec.Kind, docs []any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func renderEnvironment(env *spec.Environment, apis []spec.CatalogueAPI, outDir string, recipients []string) ([]byte, error) {
+// caCopy is the CA bundle written beside the exported environment when
+// the source's is outside the export's root (a manifest may only name
+// files inside its root, spec.FileRules).
+type caCopy struct {
+	name string
+	data []byte
+}
+
+func renderEnvironment(env *spec.Environment, apis []spec.CatalogueAPI, outDir string, recipients []string) ([]byte, caCopy, error) {
+	var ca caCopy
 	es := env.Spec
 	out := spec.EnvironmentSpec{APIM: spec.Server{URL: es.APIM.URL, Credentials: es.APIM.Credentials},
 		IS: spec.Server{URL: es.IS.URL, Credentials: es.IS.Credentials}, Credentials: es.Credentials,
@@ -347,10 +359,22 @@ func renderEnvironment(env *spec.Environment, apis []spec.CatalogueAPI, outDir s
 		slices.Sort(rs)
 		out.Seal.Recipients = slices.Compact(rs)
 	}
-	if ca := es.TLS.CABundle; ca != "" {
-		p := env.ResolvePath("spec.tls.caBundle", ca)
+	if bundle := es.TLS.CABundle; bundle != "" {
+		p := env.ResolvePath("spec.tls.caBundle", bundle)
 		if abs, err := filepath.Abs(p); err == nil {
 			p = abs
+		}
+		if outDir != "" && !spec.Within(p, spec.DefaultRoot(outDir)) {
+			// Outside the export's root: copy it beside the export.
+			data, err := spec.ReadRegular(bundle, p, spec.MaxPEMFile)
+			if err != nil {
+				return nil, ca, fmt.Errorf("spec.tls.caBundle: %w", err)
+			}
+			ca = caCopy{name: filepath.Base(p), data: data}
+			p = filepath.Join(outDir, ca.name)
+			if abs, err := filepath.Abs(p); err == nil {
+				p = abs
+			}
 		}
 		if outDir != "" {
 			if od, err := filepath.Abs(outDir); err == nil {
@@ -365,7 +389,7 @@ func renderEnvironment(env *spec.Environment, apis []spec.CatalogueAPI, outDir s
 		Metadata: spec.Metadata{Name: env.Metadata.Name, Labels: env.Metadata.Labels}}, Spec: out}
 	m, err := toMap(doc)
 	if err != nil {
-		return nil, err
+		return nil, ca, err
 	}
 	prune(spec.KindEnvironment, "", m)
 	var buf bytes.Buffer
@@ -374,10 +398,10 @@ func renderEnvironment(env *spec.Environment, apis []spec.CatalogueAPI, outDir s
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
 	if err := enc.Encode(m); err != nil {
-		return nil, err
+		return nil, ca, err
 	}
 	enc.Close()
-	return buf.Bytes(), nil
+	return buf.Bytes(), ca, nil
 }
 
 func toMap(v any) (map[string]any, error) {
@@ -508,7 +532,9 @@ func (o *Options) seal(live *providers.Live) error {
 	if o.Kinds != nil && !slices.Contains(o.Kinds, spec.KindApplication) {
 		return nil
 	}
+	key := o.Sealer.Store.Key // the environment's fingerprint key (Configure)
 	o.Sealer.Store = secrets.NewStore(SealedDir(o.OutDir, o.envName()))
+	o.Sealer.Store.Key = key
 	o.sealed = map[secrets.KeyID]string{}
 	for _, a := range live.State.Applications {
 		if !o.IncludeBuiltin && live.IsBuiltin(spec.KindApplication, a.Metadata.Name) {
@@ -516,7 +542,7 @@ func (o *Options) seal(live *providers.Live) error {
 		}
 		for _, k := range a.Spec.Keys {
 			id := keyID(a.Metadata.Name, k)
-			if o.Sealer.Captured(id) == "" {
+			if !o.Sealer.Captured(id) {
 				continue
 			}
 			e, err := o.Sealer.Seal(id, k.GrantTypes, false)

@@ -47,8 +47,8 @@
 // manifest after the diff's normalisation. What the diff must know:
 //
 //   - Secrets are never in Live: the KM connector password is write-only
-//     (zero SecretRef), key consumer secrets are kept only as fingerprints
-//     (apim.Fingerprint, "sha256:" + 16 hex) in Live.Keys; their values go
+//     (zero SecretRef), of key consumer secrets Live.Keys keeps only
+//     whether there is one (HasSecret, no digest); their values go
 //     to Options.OnSecret (generate, map and read). User passwords are
 //     write-only (nil).
 //   - Application keys: validityPeriod and scopes are not readable (zero);

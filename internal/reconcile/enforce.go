@@ -93,7 +93,8 @@ func (p *Pass) wireSecrets(po *providers.Options, env *spec.Environment) {
 func (p *Pass) configureSealer() error {
 	so := &p.Options.Secrets
 	return stageError(StageSecrets, so.Sealer.Configure(p.State, secrets.SealerOptions{
-		Recipients: so.Recipients, APIMURL: p.Options.APIMURL}))
+		Recipients: so.Recipients, APIMURL: p.Options.APIMURL,
+		StateDir: cmpOr(p.Options.StateDir, apply.StateDir(p.Options.EnvDir))}))
 }
 
 // Secrets is the pass's secrets side (its sealer, once Load has run).
@@ -110,6 +111,9 @@ func (p *Pass) MakePlan(ctx context.Context, inv *apply.Inventory) (*diff.Plan, 
 	}
 	if err := p.PlanSecrets(plan, &p.Options.Secrets); err != nil {
 		return nil, stageError(StageSecrets, err)
+	}
+	if keys := p.GeneratedSecrets(plan); len(keys) > 0 && !p.Options.Secrets.Sealing() {
+		plan.Warnings = append(plan.Warnings, (&UnsealedError{Keys: keys}).Error()+": an enforcing apply refuses this plan unless --allow-unsealed-secrets")
 	}
 	return plan, nil
 }
@@ -133,6 +137,10 @@ type EnforceOptions struct {
 	// OnRecovery is told what an interrupted run left and how it was
 	// resolved (only when there was something); default: the pass's log.
 	OnRecovery func(*apply.Recovery)
+	// AllowUnsealed accepts that consumer secrets generated with no seal
+	// recipient are lost (--allow-unsealed-secrets); without it such a
+	// plan is refused before any write (StageSecrets).
+	AllowUnsealed bool
 	// BeforeApply sees the plan once the prune guard passed, also when it
 	// has no changes: the CLI renders it, checks a saved plan and asks for
 	// a confirmation; the daemon records it. An error stops the pass
@@ -264,6 +272,16 @@ func (p *Pass) Enforce(ctx context.Context, o EnforceOptions) (*EnforceResult, e
 	}
 	if _, err := apply.CheckDeletes(apply.Deletes(plan), desired, p.State.Environment.Spec.Prune.MaxDeletes, o.AllowDeletes); err != nil {
 		return res, stageError(StageDeletes, err)
+	}
+	if !o.AllowUnsealed {
+		if err := p.CheckUnsealed(plan); err != nil {
+			return res, stageError(StageSecrets, err)
+		}
+	}
+	if n, err := p.Options.Secrets.Sealer.Migrate(); err != nil {
+		return res, stageError(StageSecrets, err)
+	} else if n > 0 {
+		p.log.Info("replaced unkeyed fingerprints in the sealed index by keyed ones", "entries", n)
 	}
 	if o.BeforeApply != nil {
 		if err := o.BeforeApply(plan); err != nil {

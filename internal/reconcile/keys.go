@@ -159,7 +159,7 @@ func (p *Pass) key(ctx context.Context, c diff.Change) error {
 	}
 	if got != nil {
 		p.log.Info("application key ready", "key", c.Name, "consumerKey", got.ConsumerKey,
-			"secret", got.SecretFingerprint)
+			"secretReturned", got.HasSecret)
 	}
 	return nil
 }

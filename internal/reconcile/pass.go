@@ -29,6 +29,9 @@ type Options struct {
 	// (spec.LoadOptions).
 	Root      string
 	AllowDirs []string
+	// StateDir is the environment's state directory (it holds the key of
+	// the sealed index's fingerprints); default apply.StateDir(EnvDir).
+	StateDir string
 	// Providers is the base of the providers' options (transport tuning,
 	// counter, OnSecret); URLs, Logger and UserAgent are filled in.
 	Providers providers.Options
@@ -254,10 +257,6 @@ func (p *Pass) compute(ctx context.Context, own ownership) (*diff.Plan, error) {
 		Prune: env.Spec.Prune.Policy,
 		Owned: own.owned,
 		Label: own.label,
-		ResolveSecret: func(ref spec.SecretRef) (string, bool) {
-			v, err := p.Providers.Resolve(ctx, ref)
-			return v, err == nil
-		},
 	})
 	if err := p.findHalfStates(ctx, plan); err != nil {
 		return nil, err

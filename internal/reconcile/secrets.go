@@ -56,7 +56,7 @@ func (o *SecretOptions) Sealing() bool {
 //
 //   - a key whose live secret is not the sealed one (never sealed, changed
 //     out of band, or left by an interrupted rotation) is an update of the
-//     field "consumerSecret (sealed)", fingerprints only; with secretDrift
+//     field "consumerSecret (sealed)", shown as changed only; with secretDrift
 //     rotate an out-of-band change is a rotation instead, with report it is
 //     a plan warning only. An interrupted rotation is always re-sealed: the
 //     live value is the one clients now need.
@@ -78,6 +78,7 @@ func (p *Pass) PlanSecrets(plan *diff.Plan, o *SecretOptions) error {
 		now = o.Now()
 	}
 	policy := cmpOr(p.State.Environment.Spec.Seal.SecretDrift, spec.SecretDriftReseal)
+	var unverified []string
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
 		if c.Kind != diff.KindApplicationKey || (c.Action != diff.NoOp && c.Action != diff.Update) {
@@ -89,25 +90,28 @@ func (p *Pass) PlanSecrets(plan *diff.Plan, o *SecretOptions) error {
 		}
 		lk := p.liveKey(app, keyType, km)
 		dk := p.desiredKey(app, keyType, km)
-		if lk == nil || dk == nil || lk.SecretFingerprint == "" {
+		kid := secrets.KeyID{Application: app, KeyType: keyType, KeyManager: km}
+		if lk == nil || dk == nil || !lk.HasSecret || !o.Sealer.Captured(kid) {
 			continue
 		}
-		kid := secrets.KeyID{Application: app, KeyType: keyType, KeyManager: km}
 		e := ix.Find(kid)
-		sealed := ""
-		if e != nil {
-			sealed = e.Fingerprint
-		}
+		unsealed := e == nil || e.Fingerprint == ""
 		rotating := e != nil && e.Rotating != nil
-		drift := sealed != lk.SecretFingerprint
+		verdict := o.Sealer.Verify(kid, e)
+		if verdict == secrets.Unknown && !unsealed && !rotating {
+			// Recorded under another machine's key (the index travels in
+			// git, the key stays in the state directory): cannot tell.
+			unverified = append(unverified, c.Name)
+		}
+		drift := unsealed || verdict == secrets.Differs
 		reason := ""
 		switch {
 		case rotating:
 			reason = "an interrupted rotation left a new live secret: re-seal it"
-		case drift && sealed == "":
+		case drift && unsealed:
 			reason = "the live secret is not sealed yet"
 		case drift && policy == spec.SecretDriftReport:
-			plan.Warnings = append(plan.Warnings, fmt.Sprintf("secret drift: %s: the live secret (%s) is not the sealed one (%s); secretDrift: report leaves it", c.Name, lk.SecretFingerprint, sealed))
+			plan.Warnings = append(plan.Warnings, fmt.Sprintf("secret drift: %s: the live secret is not the sealed one; secretDrift: report leaves it", c.Name))
 		case drift && policy == spec.SecretDriftRotate:
 			toRotate(c, "secret drift (changed out of band), secretDrift: rotate")
 			continue
@@ -118,13 +122,21 @@ func (p *Pass) PlanSecrets(plan *diff.Plan, o *SecretOptions) error {
 			c.Action = diff.Update
 			c.Reason = joinReason(c.Reason, reason)
 			c.Sensitive = true
-			c.Fields = append(c.Fields, diff.FieldDiff{Path: sealField(keyType, km), Before: diff.Redacted(sealed),
-				After: diff.Redacted(lk.SecretFingerprint), Sensitive: true, Source: c.Source})
+			before := diff.SensitiveValue
+			if unsealed {
+				before = ""
+			}
+			c.Fields = append(c.Fields, diff.FieldDiff{Path: sealField(keyType, km), Before: before,
+				After: diff.SensitiveValue, Sensitive: true, Source: c.Source})
 			continue
 		}
 		if why := rotationDue(dk, e, o.Rotate, app, keyType, now); why != "" && lk.Spec.Mode != spec.KeyModeMap {
 			toRotate(c, why)
 		}
+	}
+	if len(unverified) > 0 {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("secret drift not checked for %d key(s) (%s): %s was fingerprinted under another fingerprint key (%s is per machine); the next seal re-fingerprints them",
+			len(unverified), strings.Join(unverified, ", "), secrets.IndexFile, secrets.MACKeyFile))
 	}
 	plan.Summary = summarise(plan)
 	return nil
@@ -240,7 +252,7 @@ func (p *Pass) keySealed(ctx context.Context, c diff.Change, so *SecretOptions) 
 	if !so.Sealing() {
 		return nil
 	}
-	if c.Action == diff.Update && len(rest.Fields) > 0 && so.Sealer.Captured(kid) == "" {
+	if c.Action == diff.Update && len(rest.Fields) > 0 && !so.Sealer.Captured(kid) {
 		return nil // an update that returned no secret: nothing new to seal
 	}
 	return p.seal(kid, false, so)
@@ -258,7 +270,7 @@ func (p *Pass) seal(kid secrets.KeyID, rotated bool, so *SecretOptions) error {
 	if err != nil {
 		return err
 	}
-	p.log.Info("sealed", "key", kid.String(), "fingerprint", e.Fingerprint, "file", e.File, "recipients", len(e.Recipients))
+	p.log.Info("sealed", "key", kid.String(), "file", e.File, "recipients", len(e.Recipients))
 	return nil
 }
 
@@ -293,16 +305,16 @@ func (p *Pass) rotate(ctx context.Context, kid secrets.KeyID, so *SecretOptions)
 		return fmt.Errorf("cannot rotate %s: %w", kid, err)
 	}
 	so.Sealer.Forget(kid)
-	fp, err := p.Providers.APIM.RegenerateSecret(ctx, p.appRef(kid.Application), kid.KeyType, kid.KeyManager, lk.KeyMappingID)
-	if err == nil && fp == "" {
+	rotated, err := p.Providers.APIM.RegenerateSecret(ctx, p.appRef(kid.Application), kid.KeyType, kid.KeyManager, lk.KeyMappingID)
+	if err == nil && !rotated {
 		err = errNoRotation
 	}
 	if err != nil {
 		_ = so.Sealer.Store.ClearRotating(kid)
 		return fmt.Errorf("rotating %s: %w", kid, err)
 	}
-	p.log.Info("rotated", "key", kid.String(), "fingerprint", fp)
-	return p.sealRotated(kid, fp, so)
+	p.log.Info("rotated", "key", kid.String())
+	return p.sealRotated(kid, so)
 }
 
 // rotateInIS rotates the secret of an IS 7 key manager's key in IS: the
@@ -344,16 +356,67 @@ func (p *Pass) rotateInIS(ctx context.Context, kid secrets.KeyID, clientID strin
 			"the previous sealed file is unchanged and no longer valid", kid, appID)
 	}
 	so.Sealer.Capture(kid.Application, kid.KeyType, kid.KeyManager, clientID, secret.Reveal())
-	fp := secret.Fingerprint()
-	p.log.Info("rotated", "key", kid.String(), "fingerprint", fp, "in", "IS application "+appID)
-	return p.sealRotated(kid, fp, so)
+	p.log.Info("rotated", "key", kid.String(), "in", "IS application "+appID)
+	return p.sealRotated(kid, so)
 }
 
 // sealRotated seals a rotated secret; a failure is loud and names the key.
-func (p *Pass) sealRotated(kid secrets.KeyID, fp string, so *SecretOptions) error {
+func (p *Pass) sealRotated(kid secrets.KeyID, so *SecretOptions) error {
 	if err := p.seal(kid, true, so); err != nil {
-		return fmt.Errorf("the secret of %s was rotated on the server (now %s) but could not be sealed: %w; "+
-			"the previous sealed file is unchanged and no longer valid; fix sealing and run again: the next run re-seals the live value", kid, fp, err)
+		return fmt.Errorf("the secret of %s was rotated on the server but could not be sealed: %w; "+
+			"the previous sealed file is unchanged and no longer valid; fix sealing and run again: the next run re-seals the live value", kid, err)
+	}
+	return nil
+}
+
+// UnsealedError is a plan that would generate consumer secrets with no
+// recipient to seal them to: APIM shows a generated secret once, so they
+// would be lost (only a rotation gets a usable secret back).
+type UnsealedError struct{ Keys []string }
+
+func (e *UnsealedError) Error() string {
+	return fmt.Sprintf("%d consumer secret(s) would be generated and lost: nothing to seal them to (%s)", len(e.Keys), strings.Join(e.Keys, ", "))
+}
+
+// Hint is the fix.
+func (e *UnsealedError) Hint() string {
+	return "set spec.seal.recipients in wso2sync.yaml or pass --seal-recipient age1… (age-keygen makes one), so each secret is sealed; or pass --allow-unsealed-secrets to accept losing them"
+}
+
+// GeneratedSecrets lists the keys a plan would generate a consumer secret
+// for: new or replaced keys in generate mode, and rotations.
+func (p *Pass) GeneratedSecrets(plan *diff.Plan) []string {
+	var out []string
+	for _, c := range plan.Changes {
+		if c.Kind != diff.KindApplicationKey {
+			continue
+		}
+		switch c.Action {
+		case diff.Rotate:
+		case diff.Create, diff.Replace:
+			app, keyType, km, ok := splitKeyName(c.Name)
+			if !ok {
+				continue
+			}
+			if dk := p.desiredKey(app, keyType, km); dk == nil || dk.Mode == spec.KeyModeMap {
+				continue // a mapped key's secret comes from the manifests
+			}
+		default:
+			continue
+		}
+		out = append(out, c.Name)
+	}
+	return out
+}
+
+// CheckUnsealed refuses a plan that would generate consumer secrets when
+// the pass cannot seal them (*UnsealedError naming the keys).
+func (p *Pass) CheckUnsealed(plan *diff.Plan) error {
+	if p.Options.Secrets.Sealing() {
+		return nil
+	}
+	if keys := p.GeneratedSecrets(plan); len(keys) > 0 {
+		return &UnsealedError{Keys: keys}
 	}
 	return nil
 }

@@ -5,9 +5,11 @@
 //
 // Value is the single redaction mechanism: every printing and encoding path
 // (fmt, %#v, JSON, text, YAML, slog) yields "[redacted]"; only Reveal
-// returns the secret. Fingerprint ("sha256:" + first 16 hex of SHA-256) is
-// the one fingerprint function; diff.Fingerprint and apim.Fingerprint are
-// this function.
+// returns the secret. No secret is ever written as a plain digest (a
+// dictionary reverses one of a weak password): where a fingerprint is
+// needed to detect drift (the sealed index) it is MACKey.Sum, HMAC-SHA256
+// under a random per-environment key kept 0600 in the state directory
+// (MACKeyFile); plans show secrets as changed/unchanged only.
 //
 // # Secret inputs
 //
@@ -42,10 +44,14 @@
 // `age -d -i key.txt payments-web.PRODUCTION.age` opens them.
 //
 // Beside them, index.yaml is public (safe to commit): per key the file,
-// the secret's fingerprint, the recipients' fingerprints and the created,
-// rotated and sealed times, plus a rotating mark while a rotation is
-// between the server call and the seal. Plans compare live fingerprints
-// with it to show secret drift without opening anything.
+// the secret's keyed fingerprint and the whole document's, the
+// recipients' fingerprints and the created, rotated and sealed times, plus
+// a rotating mark while a rotation is between the server call and the
+// seal. Plans compare the live secrets (captured in memory) with it to
+// show secret drift without opening anything; a seal whose document and
+// recipients are unchanged leaves the file byte for byte as it was. An
+// index an older version wrote (plain sha256 fingerprints) is migrated by
+// Store.Migrate on the next enforcing pass.
 //
 // Every write is atomic (renameio: temp file, fsync, rename), the sealed
 // file before the index: a failure at any point leaves the previous

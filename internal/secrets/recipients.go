@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"slices"
@@ -24,7 +26,8 @@ const EnvIdentity = "WSO2SYNC_AGE_IDENTITY"
 type Recipient struct {
 	// Text is the canonical public form (the comment of an SSH key dropped).
 	Text string
-	// Fingerprint is Fingerprint(Text); the index lists these.
+	// Fingerprint is publicFingerprint(Text) (a public key, so a plain
+	// digest reveals nothing); the index lists these.
 	Fingerprint string
 
 	r age.Recipient
@@ -60,7 +63,7 @@ func ParseRecipient(s string) (Recipient, error) {
 	if err != nil {
 		return Recipient{}, fmt.Errorf("recipient %q: %v (use an age X25519 public key, age1…, or an SSH public key, ssh-ed25519 …)", short(s), err)
 	}
-	return Recipient{Text: text, Fingerprint: Fingerprint(text), r: r}, nil
+	return Recipient{Text: text, Fingerprint: publicFingerprint(text), r: r}, nil
 }
 
 // short abbreviates a recipient for messages.
@@ -146,4 +149,12 @@ func RunRecipients(flags []string, getenv func(string) string) []string {
 		getenv = os.Getenv
 	}
 	return append(slices.Clone(flags), SplitList(getenv(EnvRecipients))...)
+}
+
+// publicFingerprint names a public value (a recipient's key) by
+// "sha256:" and the first 16 hex digits of its SHA-256. Never for
+// secrets: see MACKey.
+func publicFingerprint(public string) string {
+	sum := sha256.Sum256([]byte(public))
+	return "sha256:" + hex.EncodeToString(sum[:8])
 }

@@ -165,8 +165,16 @@ type IndexEntry struct {
 	KeyManager  string `yaml:"keyManager"`
 	// File is the sealed file's name, relative to the index.
 	File string `yaml:"file"`
-	// Fingerprint is the consumer secret's Fingerprint.
+	// Fingerprint is the consumer secret's keyed fingerprint
+	// (MACKey.Sum: HMAC-SHA256 under the environment's key, which lives
+	// in the state directory, not here). Indexes written by older
+	// versions hold a plain sha256 here until Migrate replaces it.
 	Fingerprint string `yaml:"fingerprint"`
+	// Document is the keyed fingerprint of the whole sealed document: a
+	// seal whose document and recipients are unchanged leaves the sealed
+	// file as it is (age encryption is randomised, so rewriting it would
+	// change a committed file for nothing).
+	Document string `yaml:"document,omitempty"`
 	// Recipients are the fingerprints of the recipients (sorted).
 	Recipients []string  `yaml:"recipients"`
 	CreatedAt  time.Time `yaml:"createdAt"`
@@ -221,6 +229,9 @@ type Store struct {
 	Dir string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Key keys the fingerprints the index records (LoadMACKey); without
+	// one, seals record none and every comparison is Unknown.
+	Key MACKey
 
 	mu       sync.Mutex
 	ix       *Index          // the index as this store knows it (under mu)
@@ -381,8 +392,9 @@ func (s *Store) readIndexFile(p string) (*Index, error) {
 }
 
 const indexHeader = "# wso2sync sealed outputs: public index (no secrets; safe to commit).\n" +
-	"# Each entry is one age-encrypted file beside this one; fingerprints are sha256 of the\n" +
-	"# consumer secret (first 16 hex) and of each recipient's public key.\n"
+	"# Each entry is one age-encrypted file beside this one. The secret's fingerprint is an\n" +
+	"# HMAC-SHA256 under a key kept in the environment's state directory (never a plain hash);\n" +
+	"# recipients are named by the sha256 of their public keys.\n"
 
 func cmpEntries(a, b IndexEntry) int {
 	if c := strings.Compare(a.Application, b.Application); c != 0 {
@@ -516,19 +528,32 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 	}
 	k := KeyID{c.Application, c.KeyType, c.KeyManager}
 	now := s.now()
+	var unchanged *IndexEntry // the entry, when the seal would rewrite the same document
 	if prev := ix.Find(k); prev != nil {
 		if c.CreatedAt.IsZero() && !prev.CreatedAt.IsZero() {
 			c.CreatedAt = prev.CreatedAt
 		}
 		if c.RotatedAt.IsZero() {
 			c.RotatedAt = prev.RotatedAt
-			if prev.Fingerprint != "" && prev.Fingerprint != c.ConsumerSecret.Fingerprint() {
+			if s.Key.Compare(prev.Fingerprint, c.ConsumerSecret) == Differs {
 				c.RotatedAt = now
 			}
+		}
+		if prev.Rotating == nil && prev.Document != "" && slices.Equal(prev.Recipients, rs.Fingerprints()) && s.exists(prev.File) {
+			e := *prev
+			unchanged = &e
 		}
 	}
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = now
+	}
+	if unchanged != nil {
+		if pt, err := c.Plaintext(); err == nil && s.Key.Sum(string(pt)) == unchanged.Document {
+			// The same document to the same recipients: the sealed file
+			// (and its index entry) stay byte for byte as they are.
+			s.mu.Unlock()
+			return *unchanged, nil
+		}
 	}
 	if s.reserved == nil {
 		s.reserved = map[string]bool{}
@@ -557,7 +582,7 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 		return IndexEntry{}, err
 	}
 	e := IndexEntry{Application: c.Application, KeyType: c.KeyType, KeyManager: c.KeyManager, File: name,
-		Fingerprint: c.ConsumerSecret.Fingerprint(), Recipients: rs.Fingerprints(),
+		Fingerprint: s.Key.Sum(c.ConsumerSecret.Reveal()), Document: s.Key.Sum(string(pt)), Recipients: rs.Fingerprints(),
 		CreatedAt: c.CreatedAt.UTC(), RotatedAt: c.RotatedAt.UTC(), SealedAt: now}
 	s.mu.Lock()
 	delete(s.reserved, name)
@@ -577,6 +602,49 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 		return IndexEntry{}, err
 	}
 	return e, nil
+}
+
+// exists reports whether a file of the store exists.
+func (s *Store) exists(name string) bool {
+	fi, err := os.Stat(filepath.Join(s.Dir, name))
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// Migrate replaces the unkeyed fingerprints an older index holds (a plain
+// sha256 of the secret, which a dictionary reverses) by keyed ones, for
+// the keys whose live secret is known and matches; the sealed files are
+// not touched. Entries whose secret is not known here keep theirs until
+// they are next sealed. It returns how many entries changed.
+func (s *Store) Migrate(live func(KeyID) (Value, bool)) (int, error) {
+	if s.Key.IsZero() {
+		return 0, nil
+	}
+	s.mu.Lock()
+	ix, err := s.readIndex()
+	if err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	n := 0
+	for i := range ix.Entries {
+		e := &ix.Entries[i]
+		if !IsLegacy(e.Fingerprint) {
+			continue
+		}
+		v, ok := live(e.Key())
+		if !ok || s.Key.Compare(e.Fingerprint, v) != Same {
+			continue
+		}
+		e.Fingerprint = s.Key.Sum(v.Reveal())
+		n++
+	}
+	if n == 0 {
+		s.mu.Unlock()
+		return 0, nil
+	}
+	gen := s.changed(ix)
+	s.mu.Unlock()
+	return n, s.flush(gen)
 }
 
 // MarkRotating records in the index that a key's secret is about to be

@@ -3,6 +3,7 @@ package secrets
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +43,10 @@ type SealerOptions struct {
 	// APIMURL overrides the environment's APIM URL (token endpoint of the
 	// Resident Key Manager).
 	APIMURL string
+	// StateDir holds the environment's fingerprint key (MACKeyFile);
+	// default <environment>/.wso2sync, the state directory of
+	// internal/apply.
+	StateDir string
 }
 
 // NewSealer builds the sealer of a loaded environment (see Configure).
@@ -82,9 +87,21 @@ func (s *Sealer) Configure(st *spec.State, o SealerOptions) error {
 	for _, km := range st.KeyManagers {
 		kms[km.Metadata.Name] = cmpOr(km.Spec.DisplayTokenEndpoint, km.Spec.TokenEndpoint)
 	}
+	stateDir := o.StateDir
+	if stateDir == "" {
+		stateDir = filepath.Join(st.Dir, ".wso2sync")
+	}
+	var key MACKey
+	if len(rs) > 0 || len(apps) > 0 {
+		// Only an environment that seals needs fingerprints.
+		if key, err = LoadMACKey(stateDir); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Store = NewStore(OutDir(st.Dir, st.Name, env.ResolvePath("spec.seal.outDir", env.Spec.Seal.OutDir)))
+	s.Store.Key = key
 	s.env, s.apps, s.kms = rs, apps, kms
 	s.apimURL = cmpOr(o.APIMURL, env.Spec.APIM.URL)
 	return nil
@@ -149,12 +166,37 @@ func (s *Sealer) Capture(app, keyType, keyManager, consumerKey, consumerSecret s
 	s.captured[KeyID{app, strings.ToUpper(keyType), keyManager}] = captured{consumerKey, NewValue(consumerSecret), time.Now()}
 }
 
-// Captured returns the fingerprint of the last secret captured for a key
-// ("" when none).
-func (s *Sealer) Captured(k KeyID) string {
+// Captured reports whether a secret was captured for a key.
+func (s *Sealer) Captured(k KeyID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.captured[k].secret.Fingerprint()
+	return !s.captured[k].secret.IsZero()
+}
+
+// Verify compares the secret captured for a key with the fingerprint
+// recorded in an index entry: Same, Differs, or Unknown (nothing captured
+// or recorded, or recorded under another machine's key).
+func (s *Sealer) Verify(k KeyID, e *IndexEntry) Verdict {
+	if e == nil {
+		return Unknown
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Store.Key.Compare(e.Fingerprint, s.captured[k].secret)
+}
+
+// Migrate replaces the unkeyed fingerprints of an older index by keyed
+// ones, using the secrets captured in this pass (Store.Migrate).
+func (s *Sealer) Migrate() (int, error) {
+	if s == nil || s.Store == nil {
+		return 0, nil
+	}
+	return s.Store.Migrate(func(k KeyID) (Value, bool) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		c, ok := s.captured[k]
+		return c.secret, ok
+	})
 }
 
 // Forget drops a captured secret (a rotation that must not be sealed
@@ -165,11 +207,12 @@ func (s *Sealer) Forget(k KeyID) {
 	delete(s.captured, k)
 }
 
-// Drift is a key whose live secret is not the sealed one.
+// Drift is a key whose live secret is not the sealed one. It holds no
+// fingerprint: those are for comparing, never for showing.
 type Drift struct {
 	Key KeyID
-	// Sealed and Live are fingerprints; Sealed is "" when nothing is sealed.
-	Sealed, Live string
+	// Unsealed is set when nothing is sealed for the key yet.
+	Unsealed bool
 	// Rotating is set when an earlier rotation was interrupted between the
 	// server call and the seal.
 	Rotating bool
@@ -177,12 +220,12 @@ type Drift struct {
 
 func (d Drift) String() string {
 	switch {
-	case d.Sealed == "":
-		return d.Key.String() + ": not sealed yet (live " + d.Live + ")"
+	case d.Unsealed:
+		return d.Key.String() + ": not sealed yet"
 	case d.Rotating:
-		return d.Key.String() + ": an interrupted rotation left " + d.Live + " live, " + d.Sealed + " sealed"
+		return d.Key.String() + ": an interrupted rotation left a new live secret, not sealed yet"
 	}
-	return d.Key.String() + ": live secret " + d.Live + " differs from the sealed " + d.Sealed
+	return d.Key.String() + ": the live secret differs from the sealed one"
 }
 
 // Drifts compares every captured secret with the index: keys never sealed,
@@ -197,16 +240,15 @@ func (s *Sealer) Drifts() ([]Drift, error) {
 	defer s.mu.Unlock()
 	var out []Drift
 	for _, k := range slices.SortedFunc(maps.Keys(s.captured), cmpKey) {
-		live := s.captured[k].secret.Fingerprint()
 		e := ix.Find(k)
 		switch {
 		case e == nil || e.Fingerprint == "":
-			out = append(out, Drift{Key: k, Live: live, Rotating: e != nil && e.Rotating != nil})
-		case e.Fingerprint != live:
-			out = append(out, Drift{Key: k, Sealed: e.Fingerprint, Live: live, Rotating: e.Rotating != nil})
+			out = append(out, Drift{Key: k, Unsealed: true, Rotating: e != nil && e.Rotating != nil})
+		case s.Store.Key.Compare(e.Fingerprint, s.captured[k].secret) == Differs:
+			out = append(out, Drift{Key: k, Rotating: e.Rotating != nil})
 		case e.Rotating != nil:
 			// Sealed but the mark was not cleared: nothing to do but clear it.
-			out = append(out, Drift{Key: k, Sealed: e.Fingerprint, Live: live, Rotating: true})
+			out = append(out, Drift{Key: k, Rotating: true})
 		}
 	}
 	return out, nil

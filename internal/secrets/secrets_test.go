@@ -79,17 +79,56 @@ func TestValueRedacts(t *testing.T) {
 			t.Errorf("no [redacted] in %q", o)
 		}
 	}
-	if v.Reveal() != canary || v.Fingerprint() != Fingerprint(canary) {
-		t.Fatal("Reveal/Fingerprint")
+	if v.Reveal() != canary {
+		t.Fatal("Reveal")
 	}
 }
 
-func TestFingerprint(t *testing.T) {
-	if got := Fingerprint("abc"); got != "sha256:ba7816bf8f01cfea" {
-		t.Fatalf("Fingerprint(abc) = %s", got)
+// Keyed fingerprints: stable under one key, different under another,
+// never the plain digest, carrying the key's id; an old index's plain
+// digest is still recognised (for migration), one under another key is
+// Unknown, not drift.
+func TestMACKey(t *testing.T) {
+	k1, _ := NewMACKey()
+	k2, _ := NewMACKey()
+	a := k1.Sum("changeit")
+	if !strings.HasPrefix(a, "hmac-sha256/"+k1.ID()+":") || len(a) != len("hmac-sha256/")+8+1+32 {
+		t.Fatalf("Sum = %q", a)
 	}
-	if Fingerprint("") != "" {
-		t.Fatal("empty secret has no fingerprint")
+	if a != k1.Sum("changeit") || a == k1.Sum("changeit2") || a == k2.Sum("changeit") {
+		t.Fatal("a keyed fingerprint must be stable per key and differ across keys and secrets")
+	}
+	if strings.Contains(a, "00810cf8b94d6fcb") || k1.Sum("") != "" {
+		t.Fatal("the plain digest of changeit, or a fingerprint of nothing")
+	}
+	v := NewValue("changeit")
+	for _, c := range []struct {
+		recorded string
+		want     Verdict
+	}{
+		{a, Same}, {k1.Sum("other"), Differs}, {k2.Sum("changeit"), Unknown}, {"", Unknown},
+		{"sha256:00810cf8b94d6fcb", Same}, {"sha256:0000000000000000", Differs},
+	} {
+		if got := k1.Compare(c.recorded, v); got != c.want {
+			t.Errorf("Compare(%q) = %v, want %v", c.recorded, got, c.want)
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "state")
+	l1, err := LoadMACKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, MACKeyFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	l2, err := LoadMACKey(dir)
+	if err != nil || l2.Sum("x") != l1.Sum("x") {
+		t.Fatalf("the key did not persist: %v", err)
+	}
+	os.Chmod(filepath.Join(dir, MACKeyFile), 0o644)
+	if _, err := LoadMACKey(dir); err == nil || !strings.Contains(err.Error(), "readable by others") {
+		t.Fatalf("a world-readable key: %v", err)
 	}
 }
 
@@ -103,13 +142,14 @@ func TestRoundTripTwoRecipients(t *testing.T) {
 	}
 	dir := t.TempDir()
 	s := NewStore(filepath.Join(dir, "sealed", "dev"))
+	s.Key, _ = NewMACKey()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	s.Now = func() time.Time { return now }
 	e, err := s.Seal(testCred(), rs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.File != "payments-web.PRODUCTION.age" || e.Fingerprint != Fingerprint(canary) || len(e.Recipients) != 2 {
+	if e.File != "payments-web.PRODUCTION.age" || s.Key.Compare(e.Fingerprint, NewValue(canary)) != Same || len(e.Recipients) != 2 {
 		t.Fatalf("entry %+v", e)
 	}
 	p := filepath.Join(s.Dir, e.File)
@@ -135,10 +175,33 @@ func TestRoundTripTwoRecipients(t *testing.T) {
 	if !errors.As(err, &se) || !strings.Contains(se.Msg, "not sealed to this identity") {
 		t.Fatalf("stranger: %v", err)
 	}
-	// The index is public: no secret, fingerprints only.
+	// The index is public: no secret, keyed fingerprints only.
 	ixb, _ := os.ReadFile(filepath.Join(s.Dir, IndexFile))
-	if bytes.Contains(ixb, []byte(canary)) || bytes.Contains(ixb, []byte("ck_123")) || !bytes.Contains(ixb, []byte(Fingerprint(canary))) {
+	if bytes.Contains(ixb, []byte(canary)) || bytes.Contains(ixb, []byte("ck_123")) || !bytes.Contains(ixb, []byte(s.Key.Sum(canary))) ||
+		bytes.Contains(ixb, []byte(legacyFingerprint(canary)[len(legacyPrefix):])) {
 		t.Fatalf("index:\n%s", ixb)
+	}
+	// The same credential to the same recipients, later: the sealed file
+	// and the index stay byte for byte as they were (no churn in git).
+	sealedBefore, _ := os.ReadFile(filepath.Join(s.Dir, e.File))
+	s.Now = func() time.Time { return now.Add(time.Minute) }
+	same := testCred()
+	same.CreatedAt = time.Time{}
+	if _, err := s.Seal(same, rs); err != nil {
+		t.Fatal(err)
+	}
+	sealedAgain, _ := os.ReadFile(filepath.Join(s.Dir, e.File))
+	ixAgain, _ := os.ReadFile(filepath.Join(s.Dir, IndexFile))
+	if !bytes.Equal(sealedAgain, sealedBefore) || !bytes.Equal(ixAgain, ixb) {
+		t.Fatal("sealing an unchanged credential rewrote the sealed file or the index")
+	}
+	// Another recipient set rewrites it.
+	rsA, _ := ParseRecipients([]string{ra})
+	if _, err := s.Seal(same, rsA); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.Dir, e.File)); bytes.Equal(b, sealedBefore) {
+		t.Fatal("a changed recipient set did not rewrite the sealed file")
 	}
 	// A new secret: rotatedAt moves, createdAt stays.
 	later := now.Add(time.Hour)
@@ -504,4 +567,49 @@ func TestIndexEncoder(t *testing.T) {
 	check("added and removed")
 	ix.Entries = nil
 	check("empty")
+}
+
+// An index written before keyed fingerprints holds sha256 digests of the
+// secrets (which a dictionary reverses): Migrate replaces each one whose
+// live secret is known and matches by a keyed fingerprint, touching no
+// sealed file; drift is still told apart meanwhile.
+func TestMigrateLegacyIndex(t *testing.T) {
+	_, r := newX25519(t)
+	rs, _ := ParseRecipients([]string{r})
+	s := NewStore(t.TempDir())
+	s.Key, _ = NewMACKey()
+	e, err := s.Seal(testCred(), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, _ := os.ReadFile(filepath.Join(s.Dir, e.File))
+	// What an older wso2sync wrote.
+	ixPath := filepath.Join(s.Dir, IndexFile)
+	old, _ := os.ReadFile(ixPath)
+	legacy := bytes.ReplaceAll(old, []byte(e.Fingerprint), []byte(legacyFingerprint(canary)))
+	if bytes.Equal(legacy, old) {
+		t.Fatal("no fingerprint to replace")
+	}
+	os.WriteFile(ixPath, legacy, 0o644)
+
+	if got := s.Key.Compare(legacyFingerprint(canary), NewValue(canary)); got != Same {
+		t.Fatalf("a legacy entry of the same secret: %v", got)
+	}
+	if got := s.Key.Compare(legacyFingerprint(canary), NewValue("rotated")); got != Differs {
+		t.Fatalf("a legacy entry of another secret: %v", got)
+	}
+	n, err := s.Migrate(func(k KeyID) (Value, bool) { return NewValue(canary), k == e.Key() })
+	if err != nil || n != 1 {
+		t.Fatalf("Migrate: %d %v", n, err)
+	}
+	now, _ := os.ReadFile(ixPath)
+	if bytes.Contains(now, []byte(legacyFingerprint(canary))) || !bytes.Contains(now, []byte(s.Key.Sum(canary))) {
+		t.Fatalf("index after migration:\n%s", now)
+	}
+	if b, _ := os.ReadFile(filepath.Join(s.Dir, e.File)); !bytes.Equal(b, sealed) {
+		t.Fatal("migration rewrote the sealed file")
+	}
+	if n, _ := s.Migrate(func(KeyID) (Value, bool) { return NewValue(canary), true }); n != 0 {
+		t.Fatalf("a second migration changed %d entries", n)
+	}
 }

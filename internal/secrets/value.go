@@ -1,8 +1,6 @@
 package secrets
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 )
@@ -27,9 +25,6 @@ func (v Value) Reveal() string { return v.v }
 // IsZero reports whether the secret is empty.
 func (v Value) IsZero() bool { return v.v == "" }
 
-// Fingerprint returns the value's fingerprint (see Fingerprint).
-func (v Value) Fingerprint() string { return Fingerprint(v.v) }
-
 // Equal compares two secrets.
 func (v Value) Equal(o Value) bool { return v.v == o.v }
 
@@ -45,16 +40,3 @@ func (Value) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 // MarshalYAML is for gopkg.in/yaml.v3 (which does not use MarshalText).
 func (Value) MarshalYAML() (any, error) { return Redacted, nil }
 func (Value) LogValue() slog.Value      { return slog.StringValue(Redacted) }
-
-// Fingerprint identifies a secret without revealing it: "sha256:" and the
-// first 16 hex digits of its SHA-256 ("" for the empty secret). It is the
-// one implementation wso2sync uses (plans, logs, the sealed index, the
-// providers' live key fingerprints), so equal secrets have equal
-// fingerprints everywhere and across runs.
-func Fingerprint(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(secret))
-	return "sha256:" + hex.EncodeToString(sum[:8])
-}

@@ -80,6 +80,29 @@ func realDir(p string) (string, error) {
 	return real, nil
 }
 
+// DefaultRoot is the root a folder's environment gets without --root:
+// the git repository holding it, else the folder's parent. The folder
+// need not exist yet (an export's output).
+func DefaultRoot(dir string) string { return findRoot(dir) }
+
+// Within reports whether the path p is dir or below it, both made
+// absolute with symlinks resolved where they exist.
+func Within(p, dir string) bool {
+	return within(realish(p), realish(dir))
+}
+
+// realish is p absolute, with symlinks resolved if it exists.
+func realish(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
+	}
+	return abs
+}
+
 // findRoot is the default root of an environment folder (see FileRules).
 func findRoot(envDir string) string {
 	abs, err := filepath.Abs(envDir)

@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"github.com/wso2sync/wso2sync/internal/providers/transport"
-	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -23,15 +22,14 @@ const (
 type AppRef struct{ ID, Name string }
 
 // Key is one live key mapping of an application. The consumer secret is
-// never kept: only its fingerprint (see Fingerprint); the value goes to
-// Options.OnSecret.
+// never kept, nor any digest of it: the value goes to Options.OnSecret.
 type Key struct {
 	Spec         spec.ApplicationKey
 	KeyMappingID string
 	ConsumerKey  string
-	// SecretFingerprint is Fingerprint(consumerSecret), "" when the
-	// server did not return a secret (hashing on, or a pending workflow).
-	SecretFingerprint string
+	// HasSecret is false when the server did not return a secret
+	// (hashing on, or a pending workflow).
+	HasSecret bool
 	// KeyState is COMPLETED, or CREATED/APPROVED/REJECTED with a key
 	// workflow; a key without a consumer key is half-created (§5.4).
 	KeyState string
@@ -55,10 +53,6 @@ type Keys interface {
 	// manager's client may stay behind.
 	CleanUp(ctx context.Context, app AppRef, keyMappingID string) error
 }
-
-// Fingerprint is how wso2sync shows a secret: "sha256:" and the first 16
-// hex digits of its SHA-256 ("" for none); it is secrets.Fingerprint.
-func Fingerprint(secret string) string { return secrets.Fingerprint(secret) }
 
 type wireKey struct {
 	KeyMappingID         string         `json:"keyMappingId"`
@@ -244,7 +238,7 @@ func (k *keys) toKey(app AppRef, w *wireKey) Key {
 		k.cl.secretMu.Unlock()
 	}
 	return Key{Spec: ak, KeyMappingID: w.KeyMappingID, ConsumerKey: w.ConsumerKey,
-		SecretFingerprint: Fingerprint(w.ConsumerSecret), KeyState: w.KeyState}
+		HasSecret: w.ConsumerSecret != "", KeyState: w.KeyState}
 }
 
 // Token lifetime properties: the application access token validity of a

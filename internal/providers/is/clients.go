@@ -2,8 +2,6 @@ package is
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 
@@ -12,13 +10,13 @@ import (
 
 // OAuthClient is an IS OAuth client (DCR v1.1), e.g. one created out of
 // band and attached to an APIM application with map-keys. The secret is
-// never kept, only its fingerprint.
+// never kept, nor any digest of it.
 type OAuthClient struct {
-	ClientID          string
-	ClientName        string
-	GrantTypes        []string
-	RedirectURIs      []string
-	SecretFingerprint string
+	ClientID     string
+	ClientName   string
+	GrantTypes   []string
+	RedirectURIs []string
+	HasSecret    bool // the server returned a secret
 }
 
 // ClientRegistration is a DCR v1.1 register request (fixed credentials
@@ -57,17 +55,9 @@ type wireClient struct {
 
 type clients struct{ cl *Client }
 
-func fingerprint(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(secret))
-	return "sha256:" + hex.EncodeToString(sum[:])[:16]
-}
-
 func toClient(w *wireClient) *OAuthClient {
 	c := &OAuthClient{ClientID: w.ClientID, ClientName: w.ClientName, GrantTypes: w.GrantTypes,
-		SecretFingerprint: fingerprint(w.ClientSecret)}
+		HasSecret: w.ClientSecret != ""}
 	for _, u := range w.RedirectURIs {
 		if u != "" { // IS echoes [""] for none (§3.11)
 			c.RedirectURIs = append(c.RedirectURIs, u)
