@@ -50,6 +50,12 @@ if [ "${E2E_GO_TESTS:-1}" = 1 ]; then
 fi
 
 cd "$work"
+# Generated consumer secrets are sealed to an identity made for this run
+# (apply refuses to generate secrets it cannot keep).
+if [ -z "${WSO2SYNC_SEAL_RECIPIENTS:-}" ]; then
+	WSO2SYNC_SEAL_RECIPIENTS=$("$BIN" secrets keygen --out "$work/e2e-key.txt")
+	export WSO2SYNC_SEAL_RECIPIENTS
+fi
 step "wso2sync plan --env environments/dev"
 rc=0
 "$BIN" plan --env environments/dev --log-level warn >plan1.out || rc=$?

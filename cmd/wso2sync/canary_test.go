@@ -319,19 +319,22 @@ func TestCanary(t *testing.T) {
 	// the sealed index, which may hold keyed fingerprints but no digest.
 	var hay, index bytes.Buffer
 	hay.Write(c.outputs.Bytes())
-	walk := func(dst *bytes.Buffer, roots ...string) {
+	walk := func(roots ...string) {
 		for _, root := range roots {
 			filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 				if err == nil && !d.IsDir() {
 					b, _ := os.ReadFile(p)
-					dst.Write(b)
+					if d.Name() == secrets.IndexFile { // the environment's and the export's
+						index.Write(b)
+					} else {
+						hay.Write(b)
+					}
 				}
 				return nil
 			})
 		}
 	}
-	walk(&hay, work, filepath.Join(c.dir, ".wso2sync"))
-	walk(&index, filepath.Join(c.sealedDir(), secrets.IndexFile))
+	walk(work, filepath.Join(c.dir, ".wso2sync"), filepath.Join(c.sealedDir(), secrets.IndexFile))
 	if index.Len() < 100 {
 		t.Fatalf("no index collected (%d bytes)", index.Len())
 	}
