@@ -204,6 +204,11 @@ func run(ctx context.Context) error {
 		}
 		recs = append(recs, rs...)
 		notes = append(notes, ns...)
+		// The figures so far are written after each size, so that a run
+		// stopped during a later size keeps them.
+		if err := writeResults(recs, notes, cfg); err != nil {
+			return err
+		}
 		if err := run429(size); err != nil {
 			failed = append(failed, err.Error())
 			fmt.Fprintln(os.Stderr, "bench: error:", err)
@@ -213,21 +218,28 @@ func run(ctx context.Context) error {
 	for _, n := range notes {
 		fmt.Println(n)
 	}
-	if cfg.Out != "" {
-		if err := WriteJSON(cfg.Out, recs); err != nil {
-			return err
-		}
-	}
-	if cfg.Markdown != "" {
-		if err := UpdateMarkdown(cfg.Markdown, recs, notes, cfg); err != nil {
-			return err
-		}
+	if err := writeResults(recs, notes, cfg); err != nil {
+		return err
 	}
 	if err := finish429(rls, cfg); err != nil {
 		return err
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%s", strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// writeResults writes bench-results.json and the results section of the
+// Markdown file (each where configured).
+func writeResults(recs []Record, notes []string, cfg Config) error {
+	if cfg.Out != "" {
+		if err := WriteJSON(cfg.Out, recs); err != nil {
+			return err
+		}
+	}
+	if cfg.Markdown != "" {
+		return UpdateMarkdown(cfg.Markdown, recs, notes, cfg)
 	}
 	return nil
 }
