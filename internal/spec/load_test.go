@@ -255,6 +255,15 @@ kind: Certificate
 metadata: {name: c3}
 spec: {usage: client, api: {name: ForexAPI, version: "9"}, tier: Sub1, source: {pem: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"}}
 `, []string{`needs its sha256 fingerprint`, `unknown key manager "Nope"`, `spec.source: no certificate source`, `API ForexAPI 9 is not in the environment's API catalogue`, `no PEM certificate found`}},
+		{"fields that cannot be managed", `apiVersion: wso2sync/v1alpha1
+kind: Application
+metadata: {name: a}
+spec:
+  tokenType: OAUTH
+  keys:
+    - {keyType: SANDBOX, keyManager: Resident Key Manager, scopes: [read, write]}
+    - {keyType: PRODUCTION, keyManager: Resident Key Manager, scopes: [default]}
+`, []string{`tokenType OAUTH cannot be managed`, `scopes cannot be managed`}},
 		{"resident key manager type", `apiVersion: wso2sync/v1alpha1
 kind: KeyManager
 metadata: {name: Resident Key Manager}

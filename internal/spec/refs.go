@@ -135,9 +135,21 @@ func (r *refChecker) levelNames(level string, builtins []string) []string {
 
 func (r *refChecker) application(a *Application) {
 	r.tier(&a.Object, "spec.throttlingPolicy", LevelApplication, a.Spec.ThrottlingPolicy, BuiltinApplicationTiers)
+	// Fields a manifest can write but wso2sync cannot manage are refused
+	// here, with the reason, rather than silently not applied (issue 13).
+	if strings.EqualFold(a.Spec.TokenType, "OAUTH") {
+		r.sink.errAt(a.Pos("spec.tokenType"), "spec.tokenType",
+			"tokenType OAUTH cannot be managed: APIM creates every application with JWT tokens and keeps JWT on update (WSO2-API §3.3)",
+			"remove tokenType (JWT is what APIM uses)")
+	}
 	seen := map[string]int{}
 	for i, k := range a.Spec.Keys {
 		base := fmt.Sprintf("spec.keys[%d]", i)
+		if len(k.Scopes) > 0 && !slices.Equal(k.Scopes, []string{"default"}) {
+			r.sink.errAt(a.Pos(base+".scopes"), base+".scopes",
+				"scopes cannot be managed: APIM asks for them only for the first token generate-keys returns and keeps no record of them to compare or update (WSO2-API §3.4)",
+				"remove scopes; clients ask for their scopes when they request tokens")
+		}
 		id := k.KeyType + "/" + k.KeyManager
 		if j, dup := seen[id]; dup {
 			r.sink.errAt(a.Pos(base), base, fmt.Sprintf("%s key for key manager %q is declared twice (also spec.keys[%d])", k.KeyType, k.KeyManager, j),
