@@ -146,6 +146,12 @@ func buildEstate(in estateInput) *Estate {
 			o.State = StateDrifted
 			for _, f := range c.Fields {
 				before, after := f.Printable()
+				if sensitive(f) {
+					// Not even the plan's fingerprint: a page is read by
+					// more people than a plan, and an unkeyed hash of a
+					// weak secret is a dictionary lookup away.
+					before, after = "(sensitive)", "(sensitive value changed)"
+				}
 				o.Fields = append(o.Fields, FieldStatus{Path: f.Path, Before: clip(before), After: clip(after),
 					Source: ro.Where(f.Source), ForcesReplace: f.ForcesReplace})
 			}
@@ -182,6 +188,14 @@ func buildEstate(in estateInput) *Estate {
 	}
 	e.Unmanaged = len(e.UnmanagedObjects)
 	return e
+}
+
+// sensitive reports a field whose values are secrets: marked so by the
+// plan, or holding the plan's redacted form of one.
+func sensitive(f diff.FieldDiff) bool {
+	_, rb := f.Before.(diff.Redacted)
+	_, ra := f.After.(diff.Redacted)
+	return f.Sensitive || rb || ra
 }
 
 // blockedMessage is why the server would refuse a delete, with what
