@@ -243,10 +243,70 @@ type Store struct {
 	// everything, the memory is newer than the file and is not re-read.
 	onDisk  int64
 	writing bool
+	// lk finds entries and taken file names without scanning the index
+	// (under mu): a seal looks its key up twice and checks its file name,
+	// which at 20,000 keys made sealing quadratic once more.
+	lk indexLookup
 
 	flushMu sync.Mutex
 	flushed int64        // the changes on disk (under flushMu)
 	enc     indexEncoder // under flushMu
+}
+
+// indexLookup maps an index's keys to their positions and holds its file
+// names. It is rebuilt when the index is another (re-read) or was
+// reordered (stale); appends keep it up to date.
+type indexLookup struct {
+	ix    *Index
+	stale bool
+	byKey map[KeyID]int
+	files map[string]bool
+}
+
+// lookup returns the up-to-date lookup of ix (callers hold mu).
+func (s *Store) lookup(ix *Index) *indexLookup {
+	l := &s.lk
+	if l.ix != ix || l.stale {
+		l.ix, l.stale = ix, false
+		l.byKey = make(map[KeyID]int, len(ix.Entries))
+		l.files = make(map[string]bool, len(ix.Entries))
+		for i, e := range ix.Entries {
+			l.byKey[e.Key()] = i
+			l.files[e.File] = true
+		}
+	}
+	return l
+}
+
+// find returns ix's entry of k, or nil (callers hold mu).
+func (s *Store) find(ix *Index, k KeyID) *IndexEntry {
+	for range 2 {
+		i, ok := s.lookup(ix).byKey[k]
+		if !ok {
+			return nil
+		}
+		if i < len(ix.Entries) && ix.Entries[i].Key() == k {
+			return &ix.Entries[i]
+		}
+		s.lk.stale = true // moved by a change the lookup missed: rebuild
+	}
+	return nil
+}
+
+// add appends e to ix (callers hold mu).
+func (s *Store) add(ix *Index, e IndexEntry) *IndexEntry {
+	l := s.lookup(ix)
+	ix.Entries = append(ix.Entries, e)
+	l.byKey[e.Key()] = len(ix.Entries) - 1
+	l.files[e.File] = true
+	return &ix.Entries[len(ix.Entries)-1]
+}
+
+// fileName is fileName for the store's index (callers hold mu).
+func (s *Store) fileName(ix *Index, k KeyID) string {
+	l := s.lookup(ix)
+	existing := s.find(ix, k)
+	return fileName(existing, k, func(n string) bool { return s.reserved[n] || l.files[n] })
 }
 
 // indexEncoder encodes an Index byte for byte as yaml.Marshal does, from
@@ -430,6 +490,7 @@ func (s *Store) flush(gen int64) error {
 	s.mu.Lock()
 	ix, upto := s.ix, s.gen
 	slices.SortFunc(ix.Entries, cmpEntries)
+	s.lk.stale = true // reordered
 	snap := *ix
 	snap.Entries = slices.Clone(ix.Entries)
 	s.writing = true
@@ -478,15 +539,14 @@ var writeFile = func(path string, b []byte, mode os.FileMode) error {
 // fileName is the file of a key: <application>.<keyType>.age, with the key
 // manager added when the application already has a file for that key type
 // with another key manager. Characters outside [A-Za-z0-9._-] become _.
-func fileName(ix *Index, k KeyID, reserved map[string]bool) string {
-	if e := ix.Find(k); e != nil && e.File != "" {
-		return e.File
+// existing is the key's index entry (nil if none); taken tells the names in
+// use.
+func fileName(existing *IndexEntry, k KeyID, taken func(string) bool) string {
+	if existing != nil && existing.File != "" {
+		return existing.File
 	}
 	base := safeName(k.Application) + "." + safeName(k.KeyType)
 	name := base + ".age"
-	taken := func(n string) bool {
-		return reserved[n] || slices.ContainsFunc(ix.Entries, func(e IndexEntry) bool { return e.File == n })
-	}
 	if taken(name) {
 		name = base + "." + safeName(k.KeyManager) + ".age"
 		for i := 2; taken(name); i++ {
@@ -529,7 +589,7 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 	k := KeyID{c.Application, c.KeyType, c.KeyManager}
 	now := s.now()
 	var unchanged *IndexEntry // the entry, when the seal would rewrite the same document
-	if prev := ix.Find(k); prev != nil {
+	if prev := s.find(ix, k); prev != nil {
 		if c.CreatedAt.IsZero() && !prev.CreatedAt.IsZero() {
 			c.CreatedAt = prev.CreatedAt
 		}
@@ -558,7 +618,7 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 	if s.reserved == nil {
 		s.reserved = map[string]bool{}
 	}
-	name := fileName(ix, k, s.reserved)
+	name := s.fileName(ix, k)
 	s.reserved[name] = true
 	s.mu.Unlock()
 	release := func() {
@@ -591,10 +651,11 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 		s.mu.Unlock()
 		return IndexEntry{}, err
 	}
-	if prev := ix.Find(k); prev != nil {
+	if prev := s.find(ix, k); prev != nil {
 		*prev = e
+		s.lk.files[e.File] = true
 	} else {
-		ix.Entries = append(ix.Entries, e)
+		s.add(ix, e)
 	}
 	gen := s.changed(ix)
 	s.mu.Unlock()
@@ -656,11 +717,9 @@ func (s *Store) MarkRotating(k KeyID) error {
 		s.mu.Unlock()
 		return err
 	}
-	e := ix.Find(k)
+	e := s.find(ix, k)
 	if e == nil {
-		e = &IndexEntry{Application: k.Application, KeyType: k.KeyType, KeyManager: k.KeyManager, File: fileName(ix, k, s.reserved)}
-		ix.Entries = append(ix.Entries, *e)
-		e = &ix.Entries[len(ix.Entries)-1]
+		e = s.add(ix, IndexEntry{Application: k.Application, KeyType: k.KeyType, KeyManager: k.KeyManager, File: s.fileName(ix, k)})
 	}
 	t := s.now()
 	e.Rotating = &t
@@ -678,7 +737,7 @@ func (s *Store) ClearRotating(k KeyID) error {
 		s.mu.Unlock()
 		return err
 	}
-	e := ix.Find(k)
+	e := s.find(ix, k)
 	if e == nil || e.Rotating == nil {
 		s.mu.Unlock()
 		return nil
@@ -686,6 +745,7 @@ func (s *Store) ClearRotating(k KeyID) error {
 	e.Rotating = nil
 	if e.Fingerprint == "" {
 		ix.Entries = slices.DeleteFunc(ix.Entries, func(x IndexEntry) bool { return x.Key() == k })
+		s.lk.stale = true
 	}
 	gen := s.changed(ix)
 	s.mu.Unlock()

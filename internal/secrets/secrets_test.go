@@ -525,6 +525,37 @@ func TestSealConcurrently(t *testing.T) {
 		t.Errorf("%d index writes for %d seals", indexWrites, n)
 	}
 	t.Logf("%d seals, %d index writes", n, indexWrites)
+
+	// Sealing the same keys again (new secrets, the index reordered by
+	// the writes in between) replaces their entries and files: no entry
+	// twice, no new file.
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := cred(i)
+			c.ConsumerSecret = NewValue(fmt.Sprintf("rotated-%02d", i))
+			_, errs[i] = s.Seal(c, rs)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	again, err := NewStore(s.Dir).ReadIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range again.Entries {
+		if !files[e.File] {
+			t.Errorf("re-seal wrote a new file %s", e.File)
+		}
+	}
+	if len(again.Entries) != n {
+		t.Errorf("after re-sealing, the index holds %d entries, want %d", len(again.Entries), n)
+	}
 }
 
 // TestIndexEncoder: the index written from cached entry encodings is
