@@ -21,15 +21,15 @@ import (
 type runFlags struct {
 	// verify runs 'wso2sync verify' after each enforcing pass that
 	// applied something; verifyFlags tune it.
-	verify                      bool
-	verifyFlags                 verifyFlags
-	allowUnsealed               bool
-	gitURL, ref, path, cacheDir string
-	gitUser, gitPasswordEnv     string
-	gitPasswordFile             string
-	sshKey, sshPassphraseEnv    string
-	knownHosts, verifyKeys      string
-	poll                        time.Duration
+	verify                                  bool
+	verifyFlags                             verifyFlags
+	allowUnsealed                           bool
+	gitURL, ref, path, cacheDir, outputsDir string
+	gitUser, gitPasswordEnv                 string
+	gitPasswordFile                         string
+	sshKey, sshPassphraseEnv                string
+	knownHosts, verifyKeys                  string
+	poll                                    time.Duration
 
 	listen                string
 	interval, debounce    time.Duration
@@ -80,6 +80,9 @@ SIGINT/SIGTERM stop the triggers, let the running pass finish (up to
 			if f.gitURL != "" && cmd.Flags().Changed("env") {
 				return &cliError{msg: "--env and --git both name the manifests", hint: "use --env DIR for a folder, or --git URL with --path for a repository", code: exitError}
 			}
+			if f.gitURL == "" && f.outputsDir != "" {
+				return &cliError{msg: "--outputs-dir is for a git source", hint: "with --env DIR the sealed outputs go where the environment's spec.seal.outDir says", code: exitError}
+			}
 			return runDaemon(cmd.Context(), g, f)
 		},
 	}
@@ -88,6 +91,7 @@ SIGINT/SIGTERM stop the triggers, let the running pass finish (up to
 	fl.StringVar(&f.ref, "ref", "main", "branch, tag or commit to follow (with --git)")
 	fl.StringVar(&f.path, "path", "", "environment folder inside the repository (with --git)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "where the clone and the daemon's state live (default: the user cache dir)")
+	fl.StringVar(&f.outputsDir, "outputs-dir", "", "where a git source's passes write the sealed outputs and their index, outside the checkout (default: <cache-dir>/outputs)")
 	fl.StringVar(&f.gitUser, "git-username", "", "HTTPS username (default \"git\"; any name works with most token hosts)")
 	fl.StringVar(&f.gitPasswordEnv, "git-password-env", "", "environment variable holding the HTTPS password or token")
 	fl.StringVar(&f.gitPasswordFile, "git-password-file", "", "file holding the HTTPS password or token")
@@ -144,7 +148,7 @@ func runDaemon(ctx context.Context, g *globals, f runFlags) error {
 			sum := sha256.Sum256([]byte(f.gitURL + "\x00" + f.ref + "\x00" + f.path))
 			cache = filepath.Join(base, "wso2sync", "git", hex.EncodeToString(sum[:6]))
 		}
-		o := daemon.GitOptions{URL: f.gitURL, Ref: f.ref, Path: f.path, CacheDir: cache, Username: f.gitUser,
+		o := daemon.GitOptions{URL: f.gitURL, Ref: f.ref, Path: f.path, CacheDir: cache, OutputsDir: f.outputsDir, Username: f.gitUser,
 			SSHKeyFile: f.sshKey, KnownHostsFile: f.knownHosts, PollInterval: f.poll, Log: g.log}
 		if f.gitPasswordEnv != "" || f.gitPasswordFile != "" {
 			if _, err := readSecretRef("git password", f.gitPasswordEnv, f.gitPasswordFile); err != nil {

@@ -236,6 +236,9 @@ func (d *Daemon) pass(ctx context.Context, reason string) Outcome {
 			ID: id, Reason: reason, Dir: dir, StateDir: d.opts.Source.StateDir(),
 			Revision: rev, Mode: d.opts.Mode, Log: log,
 		}
+		if ok, is := d.opts.Source.(outputsKeeper); is {
+			req.OutputsDir = ok.OutputsDir()
+		}
 		w, watches := d.opts.Source.(extraWatcher)
 		if watches {
 			req.Writes = w.IgnoreDirs

@@ -37,6 +37,12 @@ type GitOptions struct {
 	// (<CacheDir>/state: lock, journal, inventory), so a fresh checkout
 	// never loses what wso2sync owns.
 	CacheDir string
+	// OutputsDir holds the sealed outputs and their index (default
+	// <CacheDir>/outputs; the environment's spec.seal.outDir, when
+	// relative, resolves against it). Never inside the checkout: a new
+	// commit replaces the work tree, and with it anything written there,
+	// which made every pass re-seal every key.
+	OutputsDir string
 
 	// Username and Password authenticate HTTPS (basic auth; a token is a
 	// password). Password is called at each fetch so a rotated secret is
@@ -101,6 +107,15 @@ func (s *GitSource) repoDir() string { return filepath.Join(s.opts.CacheDir, "re
 
 // StateDir is <CacheDir>/state: beside the clone, not in it.
 func (s *GitSource) StateDir() string { return filepath.Join(s.opts.CacheDir, "state") }
+
+// OutputsDir is GitOptions.OutputsDir, default <CacheDir>/outputs: beside
+// the clone, not in it.
+func (s *GitSource) OutputsDir() string {
+	if s.opts.OutputsDir != "" {
+		return s.opts.OutputsDir
+	}
+	return filepath.Join(s.opts.CacheDir, "outputs")
+}
 
 func (s *GitSource) Describe() Revision {
 	p := filepath.ToSlash(s.opts.Path)

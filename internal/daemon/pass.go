@@ -67,6 +67,10 @@ type PassRequest struct {
 	// StateDir is where the lock, journal and inventory live; empty means
 	// the default beside the manifests (apply.StateDir).
 	StateDir string
+	// OutputsDir, when set, is where the sealed outputs and their index
+	// go instead of beside the manifests (a relative spec.seal.outDir
+	// resolves against it): a git source keeps them out of its checkout.
+	OutputsDir string
 	// Revision is what Dir holds.
 	Revision Revision
 	// Mode overrides the environment's mode when not empty ("dry-run" or

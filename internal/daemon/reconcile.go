@@ -83,7 +83,7 @@ func Reconcile(o ReconcileOptions) PassFunc {
 		p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: req.Dir, APIMURL: o.APIMURL, ISURL: o.ISURL, AllowDirs: o.AllowDirs,
 			StateDir:  cmpOr(req.StateDir, apply.StateDir(req.Dir)),
 			Providers: po, Logger: log, UserAgent: o.UserAgent, Trust: o.Trust,
-			Secrets:         reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity},
+			Secrets:         reconcile.SecretOptions{Recipients: o.SealRecipients, Identity: o.Identity, OutBase: req.OutputsDir},
 			ValidationCache: cache,
 			// A pass that only plans can read while the rest validates.
 			ReadAhead: func(env *spec.Environment) bool {

@@ -17,6 +17,13 @@ type Source interface {
 	Describe() Revision
 }
 
+// outputsKeeper is a Source whose passes keep their outputs (sealed
+// credentials and index) in a folder of their own rather than beside the
+// manifests, because the manifests' folder is not theirs (a git checkout).
+type outputsKeeper interface {
+	OutputsDir() string
+}
+
 // extraWatcher is a Source that can watch more folders (those the
 // manifests include from outside the environment directory).
 type extraWatcher interface {

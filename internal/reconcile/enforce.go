@@ -93,7 +93,7 @@ func (p *Pass) wireSecrets(po *providers.Options, env *spec.Environment) {
 func (p *Pass) configureSealer() error {
 	so := &p.Options.Secrets
 	return stageError(StageSecrets, so.Sealer.Configure(p.State, secrets.SealerOptions{
-		Recipients: so.Recipients, APIMURL: p.Options.APIMURL,
+		Recipients: so.Recipients, APIMURL: p.Options.APIMURL, OutBase: so.OutBase,
 		StateDir: cmpOr(p.Options.StateDir, apply.StateDir(p.Options.EnvDir))}))
 }
 

@@ -31,6 +31,9 @@ type SecretOptions struct {
 	Identity string
 	// Sealer is built and configured by Load when nil; one per pass.
 	Sealer *secrets.Sealer
+	// OutBase, when set, replaces the environment's folder as the base of
+	// the sealed outputs (secrets.SealerOptions.OutBase).
+	OutBase string
 	// Rotate asks for the rotation of keys now (wso2sync rotate).
 	Rotate []RotateRequest
 	// Now is the clock of rotation schedules (tests); default time.Now.

@@ -47,6 +47,11 @@ type SealerOptions struct {
 	// default <environment>/.wso2sync, the state directory of
 	// internal/apply.
 	StateDir string
+	// OutBase, when set, is the folder a relative spec.seal.outDir (and
+	// the default sealed/<environment>) resolves against instead of the
+	// environment's folder: the daemon on a git source keeps its sealed
+	// outputs and index outside the checkout (docs/daemon.md).
+	OutBase string
 }
 
 // NewSealer builds the sealer of a loaded environment (see Configure).
@@ -100,7 +105,11 @@ func (s *Sealer) Configure(st *spec.State, o SealerOptions) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.Store = NewStore(OutDir(st.Dir, st.Name, env.ResolvePath("spec.seal.outDir", env.Spec.Seal.OutDir)))
+	outDir := env.ResolvePath("spec.seal.outDir", env.Spec.Seal.OutDir)
+	if o.OutBase != "" {
+		outDir = OutDir(o.OutBase, st.Name, env.Spec.Seal.OutDir)
+	}
+	s.Store = NewStore(OutDir(st.Dir, st.Name, outDir))
 	s.Store.Key = key
 	s.env, s.apps, s.kms = rs, apps, kms
 	s.apimURL = cmpOr(o.APIMURL, env.Spec.APIM.URL)
