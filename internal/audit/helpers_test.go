@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/wso2sync/wso2sync/internal/diff"
 	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
@@ -53,8 +55,15 @@ func setEnv(t *testing.T) {
 // truststores are re-rooted under trustRoot.
 func loadPass(t testing.TB, s *sim.Sim, dir, trustRoot string) *reconcile.Pass {
 	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Generated consumer secrets are sealed (to a throw-away identity):
+	// apply refuses to generate secrets it cannot seal.
 	p, err := reconcile.Load(context.Background(), reconcile.Options{EnvDir: dir, APIMURL: s.APIMURL(), ISURL: s.ISURL(),
-		Trust: reconcile.TrustOptions{Root: trustRoot},
+		Trust:   reconcile.TrustOptions{Root: trustRoot},
+		Secrets: reconcile.SecretOptions{Recipients: []string{id.Recipient().String()}},
 		Providers: providers.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
 			RetryAfterCap: 200 * time.Millisecond, Timeout: 10 * time.Second, MaxRetries: 2}})
 	if err != nil {
