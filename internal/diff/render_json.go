@@ -34,6 +34,7 @@ type jsonSummary struct {
 type jsonChange struct {
 	Kind      spec.Kind      `json:"kind"`
 	Name      string         `json:"name"`
+	Key       string         `json:"key,omitempty"`
 	Action    Action         `json:"action"`
 	Reason    string         `json:"reason"`
 	Source    *jsonPos       `json:"source"`
@@ -78,7 +79,7 @@ func RenderJSON(w io.Writer, p *Plan, opts RenderOptions) error {
 		Warnings:  append([]string{}, p.Warnings...),
 	}
 	for _, c := range p.Changes {
-		jc := jsonChange{Kind: c.Kind, Name: c.Name, Action: c.Action, Reason: c.Reason, Source: opts.jsonPos(c.Source),
+		jc := jsonChange{Kind: c.Kind, Name: c.Name, Key: c.Key, Action: c.Action, Reason: c.Reason, Source: opts.jsonPos(c.Source),
 			Sensitive: c.Sensitive, Fields: []jsonField{}, Before: safeMap(c.Before), After: safeMap(c.After)}
 		for _, f := range c.Fields {
 			jf := jsonField{Path: f.Path,
