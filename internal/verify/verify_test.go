@@ -535,3 +535,56 @@ func TestVerifyGatewayUnreachable(t *testing.T) {
 		t.Errorf("summary %+v", rep.Summary)
 	}
 }
+
+// TestVerifyWithPEMCertificate: a key manager that names IS's signing
+// certificate as PEM (instead of its JWKS URL) verifies with it, and the
+// gateway validates with the same PEM; a PEM of another key fails every
+// token's signature check and the gateway refuses them (900901).
+func TestVerifyWithPEMCertificate(t *testing.T) {
+	w := newWorld(t, "dev")
+	km := filepath.Join(filepath.Dir(w.envDir), "base", "key-managers.yaml")
+	setPEM := func(pem []byte) {
+		t.Helper()
+		b, err := os.ReadFile(km)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		i := strings.Index(s, "  certificates:\n")
+		j := strings.Index(s, "  availableGrantTypes:")
+		if i < 0 || j < i {
+			t.Fatal("no certificates block in key-managers.yaml")
+		}
+		block := "  certificates:\n    type: PEM\n    value: |\n"
+		for _, l := range strings.Split(strings.TrimSpace(string(pem)), "\n") {
+			block += "      " + l + "\n"
+		}
+		if err := os.WriteFile(km, []byte(s[:i]+block+s[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPEM(w.s.IS().PublicCertPEM())
+	w.apply(t)
+	rep := w.verify(t, verify.Options{})
+	for _, c := range rep.Checks {
+		if c.Name == "forex-client/PRODUCTION/WSO2IS" && (c.Status != verify.Verified || !strings.Contains(c.Message, "verified with the PEM certificate")) {
+			t.Errorf("PEM: %s %s / %s", c.Status, c.Message, c.Hint)
+		}
+		if c.Name == "forex-client--forex" && c.Status != verify.Verified {
+			t.Errorf("gateway with a PEM key manager: %s %s", c.Status, c.Message)
+		}
+	}
+
+	other := sim.Start(t, sim.Options{})
+	setPEM(other.IS().PublicCertPEM())
+	w.apply(t)
+	rep = w.verify(t, verify.Options{})
+	for _, c := range rep.Checks {
+		if c.Name == "forex-client/PRODUCTION/WSO2IS" && (c.Status != verify.Failed || c.Code != "signature") {
+			t.Errorf("foreign PEM: %s %s %s", c.Status, c.Code, c.Message)
+		}
+		if c.Name == "forex-client--forex" && (c.Status != verify.Failed || c.Code != "900901") {
+			t.Errorf("gateway with a foreign PEM: %s %s %s", c.Status, c.Code, c.Message)
+		}
+	}
+}
