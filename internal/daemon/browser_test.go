@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/wso2sync/wso2sync/internal/reconcile"
@@ -155,6 +156,20 @@ func TestStatusPageInABrowser(t *testing.T) {
 	}
 	if got := eval[string](t, ctx, `document.querySelector('.count.drifted b').textContent`); got != "1" {
 		t.Errorf("drifted count %q, want 1", got)
+	}
+
+	// Without JavaScript (a second tab with scripts off) the server-rendered
+	// page shows the same.
+	noJS, closeTab := chromedp.NewContext(ctx)
+	defer closeTab()
+	if _, err := chromedp.Call(noJS, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("turning scripts off: %v", err)
+	}
+	if err := chromedp.Do(noJS, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval[string](t, noJS, `(document.documentElement.dataset.live||"no script") + " " + document.querySelector('tr.object[data-name="browser-app"]').dataset.state`); got != "no script drifted" {
+		t.Errorf("without JavaScript: %q, want the drifted row and no live updates", got)
 	}
 
 	// 3. A failed pass: APIM answers 503.
