@@ -607,3 +607,54 @@ spec:
 		t.Fatal("the key manager still holds the removed PEM certificate")
 	}
 }
+
+// Writes that land but answer 5xx or drop the connection (the simulator's
+// post-commit faults on every APIM and IS write) never leave duplicates:
+// each create either finds that it landed, or the next run sees the object
+// and converges; the live servers then hold each object once.
+func TestScenarioPostCommitFaultsLeaveNoDuplicates(t *testing.T) {
+	s := startSim(t, sim.Options{RandSeed: 7})
+	dev, state := workEnv(t), t.TempDir()
+	var rules []sim.FaultRule
+	for _, r := range []string{
+		"POST /api/am/devportal/v3/applications",
+		"POST /api/am/devportal/v3/subscriptions",
+		"POST /api/am/devportal/v3/applications/{applicationId}/generate-keys",
+		"POST /api/am/admin/v4/throttling/policies/application",
+		"POST /scim2/Users",
+	} {
+		rules = append(rules, sim.FaultRule{Route: r, After: sim.AfterFault5xx, AfterCount: 1})
+	}
+	rules = append(rules, sim.FaultRule{Route: "POST /api/am/admin/v4/key-managers", After: sim.AfterFaultReset, AfterCount: 1})
+	if err := s.Faults().Set(sim.FaultConfig{Rules: rules}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = enforce(t, s, dev, state, EnforceOptions{}) // may fail: what landed is found next time
+	s.Faults().Clear()
+	converge(t, s, dev, state)
+	if n := s.Stats().APIM.Faults.AfterCommit + s.Stats().IS.Faults.AfterCommit; n < 5 {
+		t.Fatalf("only %d post-commit faults fired", n)
+	}
+	st := s.Dump()
+	count := map[string]int{}
+	for _, a := range st.APIM.Applications {
+		count["app "+a.Name]++
+	}
+	for _, k := range st.APIM.KeyManagers {
+		count["km "+k.Name]++
+	}
+	for _, sub := range liveSubs(s) {
+		count["sub "+sub]++
+	}
+	for _, u := range st.IS.Users {
+		count["user "+u.UserName]++
+	}
+	for n, c := range isClients(s) {
+		count["client "+n] += c
+	}
+	for what, n := range count {
+		if n != 1 {
+			t.Errorf("%s exists %d times", what, n)
+		}
+	}
+}
