@@ -59,6 +59,12 @@ type Options struct {
 	MaxInFlight int
 	// LogSize is the capacity of the request log (default 1000).
 	LogSize int
+	// InProcessConnector makes APIM's IS 7 key manager connector call the
+	// IS simulator in process instead of over HTTP (the default, as the
+	// real connector does): IS faults, latency, authentication, TLS trust
+	// and the contract checks then no longer apply to the connector's
+	// calls. For tests that need that leniency, by name.
+	InProcessConnector bool
 	// SearchLag is the initial search-index lag: APIs stay out of API
 	// lists and searches this long after they are created (WSO2-API.md
 	// §5.1). Reset keeps it; the knobs change it live.
@@ -85,6 +91,8 @@ type Sim struct {
 
 	apim *apim.Server
 	is   *is.Server
+	// connector is APIM's IS 7 key manager connector (connector.go).
+	connector *isConnector
 
 	cert      *selfSigned
 	certErr   error
@@ -161,10 +169,15 @@ func New(opts Options) *Sim {
 		MaxSCIMCount:  opts.MaxSCIMCount,
 		Knobs:         s.knobs,
 	})
+	s.connector = &isConnector{s: s}
+	var registry simcore.ClientRegistry = s.connector
+	if opts.InProcessConnector {
+		registry = s.is
+	}
 	s.apim = apim.New(apim.Options{
 		Clock:         s.clock,
 		Knobs:         s.knobs,
-		Registry:      s.is,
+		Registry:      registry,
 		HTTPClient:    s.client,
 		AdminUser:     opts.AdminUser,
 		AdminPassword: opts.AdminPassword,

@@ -143,7 +143,9 @@ func TestAPIMApplicationsAndKeys(t *testing.T) {
 	e.apim("GET", dp+"/applications/"+id+"/oauth-keys/"+none, nil).want(t, 404)
 	upd := map[string]any{"supportedGrantTypes": []string{"client_credentials", "password"},
 		"callbackUrl": "https://example.com/cb", "keyType": "PRODUCTION", "keyManager": "WSO2IS",
-		"additionalProperties": map[string]any{}}
+		// As APIM's UI and wso2sync send them: strings (§5.13), which the
+		// connector passes on to IS as they are.
+		"additionalProperties": map[string]any{"ext_application_token_lifetime": "1800"}}
 	e.apim("PUT", dp+"/applications/"+id+"/oauth-keys/"+kmID, upd).want(t, 200)
 	e.apim("PUT", dp+"/applications/"+id+"/oauth-keys/"+none, upd).want(t, 404)
 	e.apim("POST", dp+"/applications/"+id+"/oauth-keys/"+kmID+"/generate-token",

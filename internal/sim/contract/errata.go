@@ -343,6 +343,20 @@ var Errata = []Erratum{
 
 	// IS DCR v1.1.
 	{
+		Spec: specISDCR, Op: "POST /api/identity/oauth2/dcr/v1.1/register", Phase: PhaseRequest,
+		Match: `Error at "/ext_`,
+		Reason: "§5.13: APIM's IS 7 key manager connector passes the key's additionalProperties on as strings " +
+			"(ext_application_token_lifetime \"3600\", ext_pkce_mandatory \"true\"); the spec types the ext_* members " +
+			"int64/boolean and IS's Jackson binding coerces the strings",
+		Evidence: "WSO2-API.md §5.13",
+	},
+	{
+		Spec: specISDCR, Op: "PUT /api/identity/oauth2/dcr/v1.1/register/{client_id}", Phase: PhaseRequest,
+		Match:    `Error at "/ext_`,
+		Reason:   "§5.13: as for register, the connector's key update sends the ext_* members as strings",
+		Evidence: "WSO2-API.md §5.13",
+	},
+	{
 		Spec: specISDCR, Op: "GET /api/identity/oauth2/dcr/v1.1/register", Phase: PhaseResponse, Status: 401,
 		Match:    `response header Content-Type has unexpected value: ""`,
 		Reason:   "§4 / product-is#16612: an unknown client_name answers 401 with an empty body, not the declared error JSON",
