@@ -14,7 +14,9 @@ func TestPreflight(t *testing.T) {
 			s.Keys = []spec.ApplicationKey{{KeyType: "PRODUCTION", KeyManager: km, Mode: "generate", GrantTypes: []string{"client_credentials"}}}
 		}
 	}
-	onTier := func(t string) func(*spec.ApplicationSpec) { return func(s *spec.ApplicationSpec) { s.ThrottlingPolicy = t } }
+	onTier := func(t string) func(*spec.ApplicationSpec) {
+		return func(s *spec.ApplicationSpec) { s.ThrottlingPolicy = t }
+	}
 	cases := []struct {
 		name          string
 		desired, live *spec.State
