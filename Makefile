@@ -15,7 +15,8 @@ build:
 
 # The command the README and .ci/run give: unit, CLI (testscript) and race
 # tests, the model-based convergence test at full length (300 steps; under
-# -race it runs 40), then a short bounded fuzz run of the manifest loader.
+# -race it runs 40), then short bounded fuzz runs of the manifest loader
+# (secret references and includes among its inputs) and of the webhook.
 # The tests include one smoke run of the scale bench at size S
 # (internal/bench TestSmokeS: every scenario and its checks, no figures
 # written).
@@ -34,6 +35,7 @@ soak:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/spec
+	$(GO) test -run '^$$' -fuzz '^FuzzWebhook$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./internal/daemon
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -62,6 +62,8 @@ type Daemon struct {
 	started time.Time
 
 	stopping atomic.Bool
+	// deliveries are the webhook deliveries seen (replays are refused).
+	deliveries deliveryLog
 
 	mu          sync.Mutex
 	running     *RunningPass

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +143,7 @@ func get(t *testing.T, url string) (int, string) {
 func post(t *testing.T, url string, body []byte, sig string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if sig != "" {
 		req.Header.Set(SignatureHeader, sig)
 	}
@@ -379,5 +382,111 @@ func TestMetricsLint(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// postWith posts a signed or unsigned body with the given headers.
+func postWith(t *testing.T, url string, body []byte, h map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	for k, v := range h {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// The webhook takes only JSON (or GitHub's form encoding) that parses,
+// and each signed delivery once: a replay within the hour is 409 and runs
+// no pass (issue 15). Signed requests only: the signature is checked first.
+func TestWebhookHardening(t *testing.T) {
+	rec := newRecorder()
+	secret := []byte("s3cret")
+	d, base := startDaemon(t, Options{Source: staticSource{t.TempDir()}, Pass: rec.pass, WebhookSecret: secret,
+		Scheduler: SchedulerOptions{Interval: time.Hour}})
+	rec.wait(t, "start")
+	waitFor(t, "first pass recorded", 5*time.Second, func() bool { return d.Status().LastPass != nil })
+	signed := func(body []byte, h map[string]string) map[string]string {
+		out := map[string]string{SignatureHeader: Sign(secret, body)}
+		for k, v := range h {
+			out[k] = v
+		}
+		return out
+	}
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+	for _, c := range []struct {
+		name string
+		body []byte
+		h    map[string]string
+		code int
+	}{
+		{"no content type", []byte(`{"a":1}`), nil, http.StatusUnsupportedMediaType},
+		{"text/plain", []byte(`{"a":2}`), map[string]string{"Content-Type": "text/plain"}, http.StatusUnsupportedMediaType},
+		{"multipart", []byte(`{"a":3}`), map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, http.StatusUnsupportedMediaType},
+		{"not JSON", []byte(`ref=main`), jsonCT, http.StatusBadRequest},
+		{"truncated JSON", []byte(`{"ref":`), jsonCT, http.StatusBadRequest},
+		{"form without payload", []byte(`ref=main`), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, http.StatusBadRequest},
+		{"form with bad JSON", []byte(`payload=%7Bnope`), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, http.StatusBadRequest},
+	} {
+		if code, msg := postWith(t, base+"/sync", c.body, signed(c.body, c.h)); code != c.code {
+			t.Errorf("%s: %d %s, want %d", c.name, code, msg, c.code)
+		}
+	}
+	rec.none(t, 100*time.Millisecond)
+
+	// A GitHub delivery, then the same delivery again: 409, no pass.
+	body := []byte(`{"ref":"refs/heads/main","after":"1111"}`)
+	gh := map[string]string{"Content-Type": "application/json; charset=utf-8", "X-GitHub-Delivery": "d-1"}
+	if code, msg := postWith(t, base+"/sync", body, signed(body, gh)); code != http.StatusAccepted {
+		t.Fatalf("first delivery: %d %s", code, msg)
+	}
+	rec.wait(t, "webhook: d-1")
+	if code, msg := postWith(t, base+"/sync", body, signed(body, gh)); code != http.StatusConflict || !strings.Contains(msg, "already received") {
+		t.Errorf("replayed delivery: %d %s, want 409", code, msg)
+	}
+	// Without a delivery header the signature is the id: the same body again is a replay.
+	plain := []byte(`{"ref":"refs/heads/main","after":"2222"}`)
+	if code, _ := postWith(t, base+"/sync", plain, signed(plain, jsonCT)); code != http.StatusAccepted {
+		t.Fatalf("first unnamed delivery: %d", code)
+	}
+	rec.wait(t, "webhook")
+	if code, _ := postWith(t, base+"/sync", plain, signed(plain, jsonCT)); code != http.StatusConflict {
+		t.Errorf("replayed unnamed delivery: %d, want 409", code)
+	}
+	rec.none(t, 200*time.Millisecond)
+	// GitHub's form encoding is accepted.
+	form := []byte("payload=" + url.QueryEscape(`{"ref":"refs/heads/main","after":"3333"}`))
+	if code, msg := postWith(t, base+"/sync", form, signed(form, map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-GitHub-Delivery": "d-2"})); code != http.StatusAccepted {
+		t.Fatalf("form delivery: %d %s", code, msg)
+	}
+	rec.wait(t, "webhook: d-2")
+	if n := testutil.ToFloat64(d.metrics.webhooks.WithLabelValues("replayed")); n != 2 {
+		t.Errorf("replays counted %v, want 2", n)
+	}
+}
+
+// The delivery log forgets ids after the window and bounds its size.
+func TestDeliveryLog(t *testing.T) {
+	var l deliveryLog
+	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	if ok, _ := l.first("a", t0); !ok {
+		t.Fatal("a new id")
+	}
+	if ok, at := l.first("a", t0.Add(59*time.Minute)); ok || !at.Equal(t0) {
+		t.Fatal("a replay within the hour")
+	}
+	if ok, _ := l.first("a", t0.Add(61*time.Minute)); !ok {
+		t.Fatal("an id older than the window is forgotten")
+	}
+	for i := range maxDeliveries + 10 {
+		l.first(strconv.Itoa(i), t0.Add(2*time.Hour))
+	}
+	if len(l.seen) > maxDeliveries || len(l.order) != len(l.seen) {
+		t.Fatalf("%d ids remembered, bound %d", len(l.seen), maxDeliveries)
 	}
 }

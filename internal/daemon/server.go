@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -67,9 +68,11 @@ type refMatcher interface {
 }
 
 // handleSync is the webhook: an HMAC-signed POST asks for a fetch and a
-// pass. Anything unsigned or wrongly signed gets 401 and changes nothing.
-// A GitHub/Gitea/GitLab push payload naming another branch is accepted
-// and ignored.
+// pass. Anything unsigned or wrongly signed gets 401 and changes nothing;
+// then the delivery must be JSON (415 for another content type, 400 for a
+// body that does not parse; webhook.go) and new: a delivery id seen in the
+// last hour is a replay, answered 409 without a pass. A GitHub/Gitea/GitLab
+// push payload naming another branch is accepted and ignored.
 func (d *Daemon) handleSync(w http.ResponseWriter, r *http.Request) {
 	if len(d.opts.WebhookSecret) == 0 {
 		d.metrics.webhooks.WithLabelValues("disabled").Inc()
@@ -94,6 +97,19 @@ func (d *Daemon) handleSync(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or bad " + SignatureHeader})
 		return
 	}
+	payload, status, msg := webhookPayload(r.Header.Get("Content-Type"), body)
+	if status != 0 {
+		d.metrics.webhooks.WithLabelValues("bad_request").Inc()
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	if fresh, at := d.deliveries.first(deliveryID(r.Header), d.clock.Now()); !fresh {
+		d.metrics.webhooks.WithLabelValues("replayed").Inc()
+		d.log.Warn("webhook rejected: a replayed delivery", "remote", r.RemoteAddr, "firstSeen", at)
+		writeJSON(w, http.StatusConflict, map[string]string{"error": "this delivery was already received at " + at.UTC().Format(time.RFC3339) +
+			"; a delivery is accepted once (replays within " + ReplayWindow.String() + " are refused)"})
+		return
+	}
 	if ev := r.Header.Get("X-GitHub-Event"); ev == "ping" {
 		d.metrics.webhooks.WithLabelValues("ignored").Inc()
 		writeJSON(w, http.StatusOK, map[string]string{"result": "pong"})
@@ -102,7 +118,7 @@ func (d *Daemon) handleSync(w http.ResponseWriter, r *http.Request) {
 	var push struct {
 		Ref string `json:"ref"`
 	}
-	_ = json.Unmarshal(body, &push) // any body will do; a push event's ref filters
+	_ = json.Unmarshal(payload, &push) // any JSON will do; a push event's ref filters
 	if m, ok := d.opts.Source.(refMatcher); ok && push.Ref != "" && !m.MatchesRef(push.Ref) {
 		d.metrics.webhooks.WithLabelValues("ignored").Inc()
 		d.log.Info("webhook ignored: another ref", "ref", push.Ref)

@@ -532,9 +532,9 @@ func (o *Options) seal(live *providers.Live) error {
 	if o.Kinds != nil && !slices.Contains(o.Kinds, spec.KindApplication) {
 		return nil
 	}
-	key := o.Sealer.Store.Key // the environment's fingerprint key (Configure)
+	keyDir := o.Sealer.Store.KeyDir // the environment's fingerprint key (Configure)
 	o.Sealer.Store = secrets.NewStore(SealedDir(o.OutDir, o.envName()))
-	o.Sealer.Store.Key = key
+	o.Sealer.Store.KeyDir = keyDir
 	o.sealed = map[secrets.KeyID]string{}
 	for _, a := range live.State.Applications {
 		if !o.IncludeBuiltin && live.IsBuiltin(spec.KindApplication, a.Metadata.Name) {

@@ -112,6 +112,16 @@ func legacyFingerprint(secret string) string {
 	return legacyPrefix + hex.EncodeToString(sum[:8])
 }
 
+// ReadMACKey reads the environment's key from stateDir without creating
+// it: found is false when there is none yet.
+func ReadMACKey(stateDir string) (k MACKey, found bool, err error) {
+	if _, err := os.Stat(filepath.Join(stateDir, MACKeyFile)); errors.Is(err, fs.ErrNotExist) {
+		return MACKey{}, false, nil
+	}
+	k, err = LoadMACKey(stateDir)
+	return k, err == nil, err
+}
+
 // LoadMACKey reads the environment's key from stateDir, creating it
 // (32 random bytes, hex, mode 0600, written atomically) on first use. A
 // key file readable by others is refused: whoever reads it can test

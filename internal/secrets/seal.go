@@ -229,9 +229,12 @@ type Store struct {
 	Dir string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
-	// Key keys the fingerprints the index records (LoadMACKey); without
-	// one, seals record none and every comparison is Unknown.
-	Key MACKey
+	// Key keys the fingerprints the index records; when zero it is read
+	// from KeyDir (LoadMACKey) when first needed, and created there by the
+	// first seal, so that reading and planning write nothing. Without
+	// either, seals record no fingerprint and comparisons are Unknown.
+	Key    MACKey
+	KeyDir string
 
 	mu       sync.Mutex
 	ix       *Index          // the index as this store knows it (under mu)
@@ -586,6 +589,11 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 		s.mu.Unlock()
 		return IndexEntry{}, err
 	}
+	key, err := s.macKey(true)
+	if err != nil {
+		s.mu.Unlock()
+		return IndexEntry{}, err
+	}
 	k := KeyID{c.Application, c.KeyType, c.KeyManager}
 	now := s.now()
 	var unchanged *IndexEntry // the entry, when the seal would rewrite the same document
@@ -595,7 +603,7 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 		}
 		if c.RotatedAt.IsZero() {
 			c.RotatedAt = prev.RotatedAt
-			if s.Key.Compare(prev.Fingerprint, c.ConsumerSecret) == Differs {
+			if key.Compare(prev.Fingerprint, c.ConsumerSecret) == Differs {
 				c.RotatedAt = now
 			}
 		}
@@ -608,7 +616,7 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 		c.CreatedAt = now
 	}
 	if unchanged != nil {
-		if pt, err := c.Plaintext(); err == nil && s.Key.Sum(string(pt)) == unchanged.Document {
+		if pt, err := c.Plaintext(); err == nil && key.Sum(string(pt)) == unchanged.Document {
 			// The same document to the same recipients: the sealed file
 			// (and its index entry) stay byte for byte as they are.
 			s.mu.Unlock()
@@ -642,7 +650,7 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 		return IndexEntry{}, err
 	}
 	e := IndexEntry{Application: c.Application, KeyType: c.KeyType, KeyManager: c.KeyManager, File: name,
-		Fingerprint: s.Key.Sum(c.ConsumerSecret.Reveal()), Document: s.Key.Sum(string(pt)), Recipients: rs.Fingerprints(),
+		Fingerprint: key.Sum(c.ConsumerSecret.Reveal()), Document: key.Sum(string(pt)), Recipients: rs.Fingerprints(),
 		CreatedAt: c.CreatedAt.UTC(), RotatedAt: c.RotatedAt.UTC(), SealedAt: now}
 	s.mu.Lock()
 	delete(s.reserved, name)
@@ -665,6 +673,36 @@ func (s *Store) Seal(c Credential, rs RecipientSet) (IndexEntry, error) {
 	return e, nil
 }
 
+// macKey is the store's key, read from KeyDir on first use (created there
+// when create is set). Callers hold mu.
+func (s *Store) macKey(create bool) (MACKey, error) {
+	if !s.Key.IsZero() || s.KeyDir == "" {
+		return s.Key, nil
+	}
+	var err error
+	if create {
+		s.Key, err = LoadMACKey(s.KeyDir)
+	} else {
+		s.Key, _, err = ReadMACKey(s.KeyDir)
+	}
+	return s.Key, err
+}
+
+// Compare compares a secret with an entry's recorded fingerprint under
+// the store's key (MACKey.Compare); Unknown when there is no key yet.
+func (s *Store) Compare(e *IndexEntry, secret Value) Verdict {
+	if e == nil {
+		return Unknown
+	}
+	s.mu.Lock()
+	k, err := s.macKey(false)
+	s.mu.Unlock()
+	if err != nil {
+		return Unknown
+	}
+	return k.Compare(e.Fingerprint, secret)
+}
+
 // exists reports whether a file of the store exists.
 func (s *Store) exists(name string) bool {
 	fi, err := os.Stat(filepath.Join(s.Dir, name))
@@ -677,10 +715,12 @@ func (s *Store) exists(name string) bool {
 // not touched. Entries whose secret is not known here keep theirs until
 // they are next sealed. It returns how many entries changed.
 func (s *Store) Migrate(live func(KeyID) (Value, bool)) (int, error) {
-	if s.Key.IsZero() {
-		return 0, nil
-	}
 	s.mu.Lock()
+	key, err := s.macKey(true)
+	if err != nil || key.IsZero() {
+		s.mu.Unlock()
+		return 0, err
+	}
 	ix, err := s.readIndex()
 	if err != nil {
 		s.mu.Unlock()
@@ -693,10 +733,10 @@ func (s *Store) Migrate(live func(KeyID) (Value, bool)) (int, error) {
 			continue
 		}
 		v, ok := live(e.Key())
-		if !ok || s.Key.Compare(e.Fingerprint, v) != Same {
+		if !ok || key.Compare(e.Fingerprint, v) != Same {
 			continue
 		}
-		e.Fingerprint = s.Key.Sum(v.Reveal())
+		e.Fingerprint = key.Sum(v.Reveal())
 		n++
 	}
 	if n == 0 {

@@ -96,13 +96,6 @@ func (s *Sealer) Configure(st *spec.State, o SealerOptions) error {
 	if stateDir == "" {
 		stateDir = filepath.Join(st.Dir, ".wso2sync")
 	}
-	var key MACKey
-	if len(rs) > 0 || len(apps) > 0 {
-		// Only an environment that seals needs fingerprints.
-		if key, err = LoadMACKey(stateDir); err != nil {
-			return err
-		}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	outDir := env.ResolvePath("spec.seal.outDir", env.Spec.Seal.OutDir)
@@ -110,7 +103,7 @@ func (s *Sealer) Configure(st *spec.State, o SealerOptions) error {
 		outDir = OutDir(o.OutBase, st.Name, env.Spec.Seal.OutDir)
 	}
 	s.Store = NewStore(OutDir(st.Dir, st.Name, outDir))
-	s.Store.Key = key
+	s.Store.KeyDir = stateDir // the key is read or made when first needed
 	s.env, s.apps, s.kms = rs, apps, kms
 	s.apimURL = cmpOr(o.APIMURL, env.Spec.APIM.URL)
 	return nil
@@ -190,8 +183,9 @@ func (s *Sealer) Verify(k KeyID, e *IndexEntry) Verdict {
 		return Unknown
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.Store.Key.Compare(e.Fingerprint, s.captured[k].secret)
+	secret := s.captured[k].secret
+	s.mu.Unlock()
+	return s.Store.Compare(e, secret)
 }
 
 // Migrate replaces the unkeyed fingerprints of an older index by keyed
@@ -253,7 +247,7 @@ func (s *Sealer) Drifts() ([]Drift, error) {
 		switch {
 		case e == nil || e.Fingerprint == "":
 			out = append(out, Drift{Key: k, Unsealed: true, Rotating: e != nil && e.Rotating != nil})
-		case s.Store.Key.Compare(e.Fingerprint, s.captured[k].secret) == Differs:
+		case s.Store.Compare(e, s.captured[k].secret) == Differs:
 			out = append(out, Drift{Key: k, Rotating: e.Rotating != nil})
 		case e.Rotating != nil:
 			// Sealed but the mark was not cleared: nothing to do but clear it.
