@@ -658,3 +658,33 @@ func TestScenarioPostCommitFaultsLeaveNoDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// A generated key removed from the manifests is cleaned up in APIM and its
+// IS client deleted (clean-up alone leaves it behind, §5.5).
+func TestScenarioRemovedKeyLeavesNoISClient(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	converge(t, s, dev, state)
+	var appID string
+	for _, a := range s.Dump().APIM.Applications {
+		if a.Name == "ledger-client" {
+			appID = a.ApplicationID
+		}
+	}
+	sandbox := "admin_" + appID + "_SANDBOX"
+	if isClients(s)[sandbox] != 1 {
+		t.Fatalf("no IS client %s after the first apply: %v", sandbox, isClients(s))
+	}
+	edit(t, dev, "applications.yaml", `    - keyType: SANDBOX
+      keyManager: WSO2IS
+      grantTypes: [client_credentials]
+      validityPeriod: 600
+`, "")
+	res := converge(t, s, dev, state)
+	if c := changeOf(res.Plan, diff.KindApplicationKey, func(c diff.Change) bool { return c.Name == "ledger-client/SANDBOX/WSO2IS" }); c == nil || c.Action != diff.Delete {
+		t.Fatalf("want the removed key deleted:\n%s", render(t, res.Plan))
+	}
+	if keyMappings(s, "ledger-client") != 1 || isClients(s)[sandbox] != 0 {
+		t.Fatalf("after the prune: %d mappings, IS client %s ×%d", keyMappings(s, "ledger-client"), sandbox, isClients(s)[sandbox])
+	}
+}

@@ -105,6 +105,15 @@ func (p *Pass) key(ctx context.Context, c diff.Change) error {
 			if err := a.CleanUp(ctx, ref, lk.KeyMappingID); err != nil {
 				return err
 			}
+			// clean-up leaves a generated key's client in IS (WSO2-API
+			// §3.4, §5.5): remove it too, or it is an orphan that breaks
+			// the next generate-keys of this key. A mapped key's client was
+			// made for it out of band and may serve others: it stays.
+			if lk.Spec.Mode != spec.KeyModeMap && lk.ConsumerKey != "" && p.isIS7(lKM) {
+				if err := p.Providers.IS.Clients.Delete(ctx, lk.ConsumerKey); err != nil {
+					return fmt.Errorf("%s: removing its IS client after clean-up: %w", c.Name, err)
+				}
+			}
 		}
 		if c.Action == diff.Delete {
 			return nil
