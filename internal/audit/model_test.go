@@ -22,6 +22,7 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/audit"
 	"github.com/wso2sync/wso2sync/internal/sim"
+	"github.com/wso2sync/wso2sync/internal/sim/simcore"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -773,7 +774,9 @@ func TestModel(t *testing.T) {
 
 	setEnv(t)
 	t.Setenv("MODEL_USER_PASSWORD", "Model!pass1")
-	s := sim.Start(t, sim.Options{Seed: unmanagedSeed()})
+	// Small silent page caps: every list the clients read takes several
+	// pages, so paging is exercised by every step's reads.
+	s := sim.Start(t, sim.Options{Seed: unmanagedSeed(), PageCaps: simcore.PageCaps{APIM: 2, SCIM: 2, ISApplications: 2}})
 	baseline := s.Dump()
 	pems := newPEMs(t)
 	dir, stateDir, trustRoot := t.TempDir(), t.TempDir(), t.TempDir()
@@ -843,6 +846,9 @@ func TestModel(t *testing.T) {
 		}
 		if w := after.APIM.Writes + after.IS.Writes - before.APIM.Writes - before.IS.Writes; w != 0 {
 			fail(step, e.name, "the next pass made %d writes", w)
+		}
+		if (step+1)%1000 == 0 {
+			t.Logf("%d steps done (%s)", step+1, time.Since(start).Round(time.Second))
 		}
 	}
 	t.Logf("%d steps in %s over %d edit types (%d excluded): %v", steps, time.Since(start).Round(time.Millisecond),
