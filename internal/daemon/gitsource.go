@@ -416,6 +416,7 @@ func (s *GitSource) Watch(ctx context.Context, changed func(reason string)) erro
 	}
 	t := time.NewTicker(s.opts.PollInterval)
 	defer t.Stop()
+	var reported plumbing.Hash // the last commit a poll reported
 	for {
 		select {
 		case <-ctx.Done():
@@ -438,7 +439,10 @@ func (s *GitSource) Watch(ctx context.Context, changed func(reason string)) erro
 			s.opts.Log.Warn("polling the remote", "err", err)
 			continue
 		}
-		if h, ok := refs[name]; ok && h != known {
+		// Reported once: until the pass it asked for has fetched, the
+		// next polls still see the ref ahead of the last fetch.
+		if h, ok := refs[name]; ok && h != known && h != reported {
+			reported = h
 			changed("git: " + name.Short() + " at " + h.String()[:12])
 		}
 	}
