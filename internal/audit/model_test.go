@@ -317,7 +317,7 @@ func edits() []edit {
 			m.subs[n+"--"+strings.ToLower(api)] = &sub{app: n, api: api, tier: pick(r, apiTiers)}
 			return true
 		}},
-		{name: "subscription.remove", excluded: "issue 13 item 1 (conv): a removed subscription is listed as unmanaged (the inventory keys it by manifest name) and stays on APIM", apply: func(m *model, r *mrand.Rand) bool {
+		{name: "subscription.remove", apply: func(m *model, r *mrand.Rand) bool {
 			n, ok := someKey(r, m.subs)
 			if ok {
 				delete(m.subs, n)
@@ -331,7 +331,7 @@ func edits() []edit {
 			}
 			return ok
 		}},
-		{name: "subscription.move", excluded: "issue 13 items 1-2 (conv): moving a subscription to another API creates the new one and leaves the old one live", apply: func(m *model, r *mrand.Rand) bool {
+		{name: "subscription.move", apply: func(m *model, r *mrand.Rand) bool {
 			n, ok := someKey(r, m.subs)
 			if !ok {
 				return false
