@@ -3,6 +3,7 @@ package reconcile
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -47,7 +48,14 @@ func load(t *testing.T, s *sim.Sim, env string) *Pass {
 	t.Helper()
 	// Re-root the examples' truststores
 	// under a temp dir (restart actions then do not run).
-	p, err := Load(context.Background(), Options{EnvDir: exampleDir(env), APIMURL: s.APIMURL(), ISURL: s.ISURL(),
+	// A copy of the examples: a pass keeps state beside the environment
+	// (.wso2sync: the fingerprint key, the sealed index), which must never
+	// be written into the source tree (other packages' tests copy it).
+	envs := t.TempDir()
+	if err := os.CopyFS(envs, os.DirFS(filepath.Dir(exampleDir(env)))); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(context.Background(), Options{EnvDir: filepath.Join(envs, env), APIMURL: s.APIMURL(), ISURL: s.ISURL(),
 		Trust: TrustOptions{Root: t.TempDir()},
 		Providers: providers.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 20 * time.Millisecond,
 			RetryAfterCap: 200 * time.Millisecond, Timeout: 10 * time.Second, MaxRetries: 2}})
