@@ -148,20 +148,7 @@ func Compute(desired, live *spec.State, opts Options) *Plan {
 	c.warnKeyManagersInUse(kmReplaced, lv[KindApplicationKey])
 	sortPlan(p)
 	p.Warnings = c.warnings
-	for _, ch := range p.Changes {
-		switch ch.Action {
-		case Create:
-			p.Summary.Create++
-		case Update:
-			p.Summary.Update++
-		case Replace:
-			p.Summary.Replace++
-		case Delete:
-			p.Summary.Delete++
-		case NoOp:
-			p.Summary.NoOp++
-		}
-	}
+	p.Recount()
 	return p
 }
 

@@ -124,7 +124,7 @@ func Preflight(p *Plan, live *spec.State, apis []APIUse) {
 		c.Action = Blocked
 		c.BlockedBy = by
 	}
-	p.recount()
+	p.Recount()
 }
 
 // beforeValue reads a string field of a change's live side.
@@ -175,9 +175,11 @@ func keyManagerUsers(km string, live *spec.State, stillUses func(spec.Kind, stri
 	return by
 }
 
-// recount sets the summary from the changes.
-func (p *Plan) recount() {
-	p.Summary = Summary{Rotate: p.Summary.Rotate}
+// Recount sets the summary from the changes: the one count, for Compute
+// and for whoever changes a plan's actions afterwards (pre-flight, secret
+// rotations, truststore annotations).
+func (p *Plan) Recount() {
+	p.Summary = Summary{}
 	for _, c := range p.Changes {
 		switch c.Action {
 		case Create:
@@ -192,6 +194,8 @@ func (p *Plan) recount() {
 			p.Summary.NoOp++
 		case Blocked:
 			p.Summary.Blocked++
+		case Rotate:
+			p.Summary.Rotate++
 		}
 	}
 }

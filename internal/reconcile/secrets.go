@@ -141,7 +141,7 @@ func (p *Pass) PlanSecrets(plan *diff.Plan, o *SecretOptions) error {
 		plan.Warnings = append(plan.Warnings, fmt.Sprintf("secret drift not checked for %d key(s) (%s): %s was fingerprinted under another fingerprint key (%s is per machine); the next seal re-fingerprints them",
 			len(unverified), strings.Join(unverified, ", "), secrets.IndexFile, secrets.MACKeyFile))
 	}
-	plan.Summary = summarise(plan)
+	plan.Recount()
 	return nil
 }
 
@@ -180,27 +180,6 @@ func rotationDue(dk *spec.ApplicationKey, e *secrets.IndexEntry, reqs []RotateRe
 		return fmt.Sprintf("rotation due (every %s; last %s)", dk.Rotate.Every, last.UTC().Format(time.DateOnly))
 	}
 	return ""
-}
-
-func summarise(p *diff.Plan) diff.Summary {
-	var s diff.Summary
-	for _, c := range p.Changes {
-		switch c.Action {
-		case diff.Create:
-			s.Create++
-		case diff.Update:
-			s.Update++
-		case diff.Replace:
-			s.Replace++
-		case diff.Delete:
-			s.Delete++
-		case diff.Rotate:
-			s.Rotate++
-		case diff.NoOp:
-			s.NoOp++
-		}
-	}
-	return s
 }
 
 // ApplySealed is Apply with the secrets wiring: every key step seals the

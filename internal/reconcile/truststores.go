@@ -149,23 +149,7 @@ func (p *Pass) annotateTruststores(ctx context.Context, plan *diff.Plan) {
 		}
 		c.Fields = append(c.Fields, extra...)
 	}
-	plan.Summary = diff.Summary{}
-	for _, c := range plan.Changes {
-		switch c.Action {
-		case diff.Create:
-			plan.Summary.Create++
-		case diff.Update:
-			plan.Summary.Update++
-		case diff.Replace:
-			plan.Summary.Replace++
-		case diff.Delete:
-			plan.Summary.Delete++
-		case diff.NoOp:
-			plan.Summary.NoOp++
-		case diff.Rotate:
-			plan.Summary.Rotate++
-		}
-	}
+	plan.Recount()
 }
 
 // entryDetails describes the certificate a declared entry will hold:
