@@ -69,6 +69,9 @@ func loadPass(t testing.TB, s *sim.Sim, dir, trustRoot string) *reconcile.Pass {
 	if err != nil {
 		t.Fatalf("Load %s: %v (%v)", dir, err, p.Diagnostics)
 	}
+	// Each pass has its own HTTP clients: their idle connections go when
+	// it is done (thousands of model steps ran out of file descriptors).
+	t.Cleanup(p.Close)
 	return p
 }
 
