@@ -262,7 +262,7 @@ func (r *refChecker) subscriptions() {
 		}
 		r.apiKnown(&s.Object, "spec.api", s.Spec.API)
 		r.tier(&s.Object, "spec.throttlingPolicy", LevelSubscription, s.Spec.ThrottlingPolicy, BuiltinSubscriptionTiers)
-		key := s.Spec.Application + "\x00" + s.Spec.API.Name + "\x00" + s.Spec.API.Version
+		key := s.Key() // the server's identity (identity.go): one subscription per pair
 		if other, dup := pairs[key]; dup {
 			r.sink.errAt(s.Source, "", fmt.Sprintf("application %q is subscribed to %s twice (also Subscription %q at %s)",
 				s.Spec.Application, s.Spec.API, other.Metadata.Name, other.Source), "APIM allows one subscription per application and API; keep one")
@@ -283,7 +283,7 @@ func (r *refChecker) users() {
 			r.sink.errAt(u.Pos(f), f, fmt.Sprintf("unknown role %q", role), didYouMean(role, r.names(KindRole, BuiltinRoles), "roles"))
 		}
 		// IS compares user names case-insensitively by default.
-		key := strings.ToLower(u.Spec.Domain + "/" + u.Spec.UserName)
+		key := u.Key() // IS compares user names case-insensitively (identity.go)
 		if other, dup := seen[key]; dup {
 			r.sink.errAt(u.Pos("spec.userName"), "spec.userName", fmt.Sprintf("user %s/%s is also declared by User %q at %s",
 				u.Spec.Domain, u.Spec.UserName, other.Metadata.Name, other.Source), "declare each IS user once")
