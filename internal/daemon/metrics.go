@@ -81,7 +81,7 @@ func newMetrics(coalesced, failures func() float64) *metrics {
 		Name: "wso2sync_certificate_expiry_seconds", Help: "Seconds until a managed certificate expires (negative: expired); divide by 86400 for days.",
 	}, []string{"name"})
 	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "wso2sync_webhook_requests_total", Help: "POST /sync requests, by result (accepted, ignored, unauthorized, too_large, disabled, bad_request).",
+		Name: "wso2sync_webhook_requests_total", Help: "POST /sync requests, by result (accepted, ignored, unauthorized, too_large, disabled, bad_request, replayed).",
 	}, []string{"result"})
 	m.coalesced = prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "wso2sync_pass_requests_coalesced_total", Help: "Pass requests folded into an already queued pass.",
