@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -127,6 +128,18 @@ func (s *structure) checkSecret(n *node, path string) {
 	}
 	if forms[0] != "env" {
 		s.fileRefs = append(s.fileRefs, fileRef{field: path, form: forms[0], path: str, pos: v.pos})
+		// A relative path is relative to the manifest that names it (as
+		// validate checks it), also for the resolver, which otherwise
+		// takes it relative to the environment folder: a reference in an
+		// included base folder must read the file validate checked.
+		p, rest := str, ""
+		if forms[0] == "sealed" {
+			p, _, _ = strings.Cut(str, "#")
+			rest = str[len(p):] // #field
+		}
+		if !filepath.IsAbs(p) && v.pos.File != "" {
+			v.scalar = filepath.Join(filepath.Dir(v.pos.File), p) + rest
+		}
 	}
 }
 
