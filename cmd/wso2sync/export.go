@@ -64,7 +64,7 @@ tiers, DefaultApplication, the admin user, system roles) are left out unless
 			if err := sealer.Configure(st, secrets.SealerOptions{Recipients: seal.runRecipients(), APIMURL: g.apimURL}); err != nil {
 				return secretsError(err)
 			}
-			p, err := providers.Open(ctx, st.Environment, providers.Options{APIMURL: g.apimURL, ISURL: g.isURL,
+			p, err := providers.Open(ctx, st.Environment, providers.Options{APIMURL: g.apimURL, ISURL: g.isURL, StartupWait: g.startupWait,
 				Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version, OnSecret: sealer.Capture})
 			if err != nil {
 				return providerError(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wso2sync/wso2sync/internal/logging"
+	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/spec"
 )
 
@@ -45,6 +46,9 @@ type globals struct {
 	output    string
 	logFormat string
 	logLevel  string
+	// startupWait: how long to wait for a server that refuses connections
+	// before answering once (--startup-wait).
+	startupWait time.Duration
 
 	stdout, stderr io.Writer
 	log            *slog.Logger
@@ -153,6 +157,7 @@ manifests, validated against a CUE schema, planned, and applied in order.`,
 	f.StringVar(&g.trustRoot, "trust-root", "", "write truststores under DIR instead (DIR/<absolute path>) and skip restart actions (copies, e.g. against wso2sync sim) (env "+envTrustRoot+")")
 	f.StringVar(&g.root, "root", "", "folder every file a manifest names must be inside (default: the git repository holding the environment, else the environment folder's parent) (env "+envRoot+")")
 	f.StringArrayVar(&g.allowDirs, "allow-dir", nil, "also allow manifests to name files in DIR, outside the root, e.g. /run/secrets (repeatable; env "+envAllowDirs+", "+string(os.PathListSeparator)+"-separated)")
+	f.DurationVar(&g.startupWait, "startup-wait", providers.DefaultStartupWait, "how long to wait for APIM or IS to accept connections while they refuse them before answering once (a server that is starting, e.g. 'wso2sync sim &' just run); 0 fails at once")
 	f.StringVarP(&g.output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&g.logFormat, "log-format", logging.FormatAuto, "log format: auto (colour on a terminal, else JSON), text or json")
 	f.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn or error")

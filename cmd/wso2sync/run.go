@@ -14,6 +14,7 @@ import (
 
 	"github.com/wso2sync/wso2sync/internal/apply"
 	"github.com/wso2sync/wso2sync/internal/daemon"
+	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
 	"github.com/wso2sync/wso2sync/internal/secrets"
 )
@@ -188,6 +189,7 @@ func runDaemon(ctx context.Context, g *globals, f runFlags) error {
 		Source: src, Mode: f.mode, Listen: f.listen, WebhookSecret: []byte(secret),
 		Pass: daemon.Reconcile(daemon.ReconcileOptions{APIMURL: g.apimURL, ISURL: g.isURL, AllowDirs: g.allowDirs,
 			Concurrency: f.concurrency, UserAgent: "wso2sync/" + v,
+			Providers:      providers.Options{StartupWait: g.startupWait},
 			SealRecipients: f.seal.runRecipients(), Identity: f.seal.identity, AllowUnsealed: f.allowUnsealed,
 			Trust:  reconcile.TrustOptions{Root: g.trustRoot},
 			Verify: daemon.VerifyOptions{Off: !f.verify, GatewayURL: f.verifyFlags.gatewayURL, Users: f.verifyFlags.users}}),

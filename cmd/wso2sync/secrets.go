@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/wso2sync/wso2sync/internal/apply"
+	"github.com/wso2sync/wso2sync/internal/providers"
 	"github.com/wso2sync/wso2sync/internal/reconcile"
 	"github.com/wso2sync/wso2sync/internal/secrets"
 	"github.com/wso2sync/wso2sync/internal/spec"
@@ -355,6 +356,7 @@ func yamlToMap(b []byte, m *map[string]any) error { return yaml.Unmarshal(b, m) 
 func loadPass(ctx context.Context, g *globals, f *sealFlags, rotate []reconcile.RotateRequest, readAhead func(*spec.Environment) bool) (*reconcile.Pass, error) {
 	p, err := reconcile.Load(ctx, reconcile.Options{EnvDir: g.envDir, APIMURL: g.apimURL, ISURL: g.isURL, Root: g.root, AllowDirs: g.allowDirs,
 		Logger: g.log, UserAgent: "wso2sync/" + buildVersion().Version,
+		Providers: providers.Options{StartupWait: g.startupWait},
 		Trust:     reconcile.TrustOptions{Root: g.trustRoot},
 		Secrets:   reconcile.SecretOptions{Recipients: f.runRecipients(), Identity: f.identity, Rotate: rotate},
 		ReadAhead: readAhead, OnRead: g.progress.onRead()})

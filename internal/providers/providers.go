@@ -58,6 +58,10 @@ type Options struct {
 	MaxRetries                 int
 	RetryWaitMin, RetryWaitMax time.Duration
 	RetryAfterCap              time.Duration
+	// StartupWait is how long each client waits for its server to accept
+	// connections while it refuses them before answering once (a server
+	// that is starting; transport.Options.StartupWait). 0: no wait.
+	StartupWait time.Duration
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
 	// APIMPageSize and SCIMPageSize override the page sizes.
@@ -65,6 +69,9 @@ type Options struct {
 	// Now is the clock of the token sources (tests).
 	Now func() time.Time
 }
+
+// DefaultStartupWait is the CLI's Options.StartupWait.
+const DefaultStartupWait = transport.DefaultStartupWait
 
 // ConcurrencyEnv names the environment variable that sets
 // Options.Concurrency when the caller leaves it 0 (the CLI and the daemon
@@ -132,7 +139,7 @@ func Open(ctx context.Context, env *spec.Environment, opts Options) (*Providers,
 		c, err := transport.NewClient(transport.Options{
 			BaseURL: url, Server: server, UserAgent: opts.UserAgent, Timeout: opts.Timeout,
 			MaxRetries: opts.MaxRetries, RetryWaitMin: opts.RetryWaitMin, RetryWaitMax: opts.RetryWaitMax,
-			RetryAfterCap: opts.RetryAfterCap, Concurrency: opts.Concurrency, TLS: tlsOpts,
+			RetryAfterCap: opts.RetryAfterCap, StartupWait: opts.StartupWait, Concurrency: opts.Concurrency, TLS: tlsOpts,
 			Logger: opts.Logger, Counter: opts.Counter, Observer: opts.Observer, Transport: opts.Transport, Now: opts.Now,
 		})
 		if err != nil {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -103,6 +104,12 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	opts.Logger = o.Logger
 	s := New(opts)
+	// Seed before listening: a client that connects as soon as the port
+	// opens (wso2sync waits for a server that refuses connections) must
+	// see the whole seed estate, never a half-seeded one.
+	if err := s.ApplySeed(seed); err != nil {
+		return err
+	}
 	if err := s.Listen(o.APIMListen, o.ISListen); err != nil {
 		return err
 	}
@@ -111,9 +118,6 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		if err := s.ListenGateway(o.GWListen); err != nil {
 			return err
 		}
-	}
-	if err := s.ApplySeed(seed); err != nil {
-		return err
 	}
 	if o.CertOut != "" {
 		if err := writeCertFile(o.CertOut, s.CACertPEM()); err != nil {
@@ -138,7 +142,18 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		o.Ready(s)
 	}
 	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Stopping on a signal is a normal stop: let requests in flight finish
+	// for a moment, then close whatever is left. A connection that sent no
+	// request yet counts as busy to http.Server.Shutdown for its first 5
+	// s, which would otherwise outlast the CLI's interrupt grace.
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	return s.Shutdown(sctx)
+	if err := s.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
 }
+
+// shutdownGrace bounds Serve's graceful stop, well inside the CLI's
+// interrupt grace (4 s).
+const shutdownGrace = 2 * time.Second

@@ -307,16 +307,23 @@ func (s *Sim) Close() {
 	s.transport.closeIdle()
 }
 
-// Shutdown stops both listeners gracefully.
+// Shutdown stops both listeners gracefully: requests in flight finish
+// until ctx ends; then the connections left are closed and ctx's error
+// is returned.
 func (s *Sim) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	servers := s.servers
 	s.servers = nil
 	s.closed = true
 	s.mu.Unlock()
+	// First the sim's own calls between its servers (APIM's key manager
+	// calling IS): a connection that client dialled but never used would
+	// hold its server's Shutdown as a new, maybe busy, connection.
+	s.transport.closeIdle()
 	var errs []error
 	for _, srv := range servers {
 		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
 			errs = append(errs, err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -547,5 +548,45 @@ roles: [{displayName: readers, users: [alice]}]
 	}
 	if d := s.Dump(); len(d.APIM.APIs) != 1 || len(d.APIM.Subscriptions) != 1 {
 		t.Fatalf("after ResetState: %d APIs %d subs", len(d.APIM.APIs), len(d.APIM.Subscriptions))
+	}
+}
+
+// A connection that never sends a request (a client's spare keep-alive
+// dial) counts as busy to http.Server.Shutdown for 5 s; Serve must still
+// stop cleanly and within its grace when its context ends (`kill %1` of
+// a background `wso2sync sim` printed an interrupt error under load).
+func TestServeStopsDespiteSilentConnection(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan *Sim, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, ServeOptions{APIMListen: "127.0.0.1:0", ISListen: "127.0.0.1:0", SeedFile: "none",
+			Ready: func(s *Sim) { ready <- s }})
+	}()
+	var s *Sim
+	select {
+	case s = <-ready:
+	case err := <-done:
+		t.Fatalf("Serve: %v", err)
+	}
+	host := strings.TrimPrefix(s.ISURL(), "http://")
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve returned %v, want a clean stop", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Serve did not stop")
+	}
+	// The silent connection was closed, not left behind.
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Fatal("the silent connection is still open")
 	}
 }

@@ -30,6 +30,7 @@ const (
 	DefaultRetryWaitMax     = 10 * time.Second
 	DefaultRetryAfterCap    = 30 * time.Second
 	DefaultThrottleBudget   = 2 * time.Minute
+	DefaultStartupWait      = 10 * time.Second
 	DefaultConcurrency      = 8
 	DefaultMaxResponseBytes = 32 << 20
 )
@@ -63,6 +64,14 @@ type Options struct {
 	// burst of 429s (say at the start of a run, on the DCR and token
 	// calls) is waited out instead of failing the run. Negative: none.
 	ThrottleBudget time.Duration
+	// StartupWait is how long a client whose server has not answered yet
+	// waits for it to accept connections: a refused connection (nothing
+	// listening yet, say a server or simulator just started) is tried
+	// again every 200ms for up to this long after the first refusal, any
+	// method, since no request was sent. After the server's first answer
+	// a refused connection is an ordinary transport error. Default 0: no
+	// wait (the CLI waits DefaultStartupWait).
+	StartupWait time.Duration
 	// Concurrency is the AIMD limiter's bound (default 8). Ignored when
 	// Limiter is set.
 	Concurrency int
@@ -204,6 +213,8 @@ type core struct {
 
 	throttleMu     sync.Mutex
 	throttleBudget time.Duration // left to spend waiting out 429s
+
+	startup startup // waiting for a server that is starting
 }
 
 // NewClient builds a client. It fails on a malformed BaseURL or unusable
@@ -264,10 +275,12 @@ func NewClient(opts Options) (*Client, error) {
 		retries = 0
 	}
 	c.maxRetries = retries
+	c.startup.wait = max(opts.StartupWait, 0)
 	c.throttleBudget = max(cmpOr(opts.ThrottleBudget, DefaultThrottleBudget), 0)
-	if retries > 0 {
+	if retries > 0 || c.startup.wait > 0 {
 		// checkRetry enforces maxRetries for everything but 429s, which
-		// the throttle budget bounds instead.
+		// the throttle budget bounds instead, and a server that is
+		// starting, which StartupWait bounds.
 		retries = math.MaxInt32
 	}
 	c.retry = &retryablehttp.Client{

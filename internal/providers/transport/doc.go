@@ -10,6 +10,8 @@
 //     DELETE, or Request.Idempotent), or when Request.VerifyNotLanded finds
 //     that a failed create did not take effect; when it did, the call
 //     returns a *LandedError (errors.Is(err, ErrLanded));
+//   - a refused connection to a server that has not answered yet is tried
+//     again for up to Options.StartupWait (a server that is starting);
 //   - 401 makes the Authenticator refresh once and the call is replayed
 //     once (Basic auth is never replayed: ErrNoRefresh);
 //   - every other status is final;

@@ -21,6 +21,8 @@ import (
 //
 //   - 429: retried (the server refused before doing anything); past
 //     MaxRetries, as long as the client's throttle budget lasts;
+//   - a refused connection before the server first answered: tried again
+//     for up to Options.StartupWait, any method (startup.go);
 //   - 401: the Authenticator refreshes once and the call is replayed once;
 //   - 5xx (but 501) and connection errors: retried when the call is
 //     idempotent, or when Request.VerifyNotLanded says the write did not
@@ -33,6 +35,14 @@ func (co *core) checkRetry(ctx context.Context, resp *http.Response, err error) 
 	st := stateFrom(ctx)
 	if st == nil {
 		return false, nil
+	}
+	if err != nil && ctx.Err() == nil {
+		switch co.startupRetry(err) { // a server that is starting (startup.go)
+		case waitForStart:
+			return true, nil // not counted as a retry
+		case neverStarted:
+			return false, nil
+		}
 	}
 	retry, perr := co.decide(ctx, st, resp, err)
 	if retry && ctx.Err() != nil {
@@ -150,6 +160,11 @@ func (co *core) prepareRetry(req *http.Request) error {
 // nothing before the replay after a 401, the server's Retry-After (capped)
 // on 429/503 when given, full-jitter exponential backoff otherwise.
 func (co *core) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp == nil {
+		if d, ok := co.startupBackoff(); ok {
+			return d
+		}
+	}
 	if resp != nil {
 		switch resp.StatusCode {
 		case http.StatusUnauthorized:

@@ -79,6 +79,7 @@ func (t *instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
 	status := 0
 	o := outcomeNeutral
 	if resp != nil {
+		co.startup.sawAnswer()
 		status = resp.StatusCode
 		switch {
 		case status == http.StatusTooManyRequests:
