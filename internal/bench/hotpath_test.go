@@ -144,3 +144,4 @@ func benchmarkNoopPass(b *testing.B, size Size, warm bool) {
 func BenchmarkNoopPassM(b *testing.B)     { benchmarkNoopPass(b, Sizes[1], false) }
 func BenchmarkNoopPassL(b *testing.B)     { benchmarkNoopPass(b, Sizes[2], false) }
 func BenchmarkNoopPassWarmL(b *testing.B) { benchmarkNoopPass(b, Sizes[2], true) }
+func BenchmarkNoopPassWarmM(b *testing.B) { benchmarkNoopPass(b, Sizes[1], true) }
