@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,18 +39,26 @@ func startMain(t *testing.T, dir string, env []string, args ...string) (*exec.Cm
 	return cmd, &out
 }
 
-// signalAndWait sends sig after a second (if the process still runs) and
-// returns its exit code, failing the test if it has not stopped stopBound
-// after the signal.
-func signalAndWait(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, sig syscall.Signal) int {
+// signalAndWait sends sig once the process is blocked (blocked is
+// closed; nil means a second after the start, for a block no test can
+// observe) if it still runs, and returns its exit code, failing the test
+// if it has not stopped stopBound after the signal.
+func signalAndWait(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, sig syscall.Signal, blocked <-chan struct{}) int {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	if blocked == nil {
+		blocked = closedAfter(time.Second)
+	}
 	var err error
 	select {
 	case err = <-done:
 		return exitCode(t, err)
-	case <-time.After(time.Second):
+	case <-blocked:
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("never got to the point where it blocks; output:\n%s", out)
 	}
 	_ = cmd.Process.Signal(sig)
 	sent := time.Now()
@@ -62,6 +71,29 @@ func signalAndWait(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, sig syscall.S
 	}
 	t.Logf("stopped %s after %s", time.Since(sent).Round(time.Millisecond), sig)
 	return exitCode(t, err)
+}
+
+func closedAfter(d time.Duration) <-chan struct{} {
+	c := make(chan struct{})
+	time.AfterFunc(d, func() { close(c) })
+	return c
+}
+
+// waitExit waits for a process that must stop by itself, killing it and
+// failing the test if it runs for a minute.
+func waitExit(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return exitCode(t, err)
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("still running after a minute; output:\n%s", out)
+	}
+	return 0
 }
 
 func exitCode(t *testing.T, err error) int {
@@ -97,7 +129,9 @@ spec:
 }
 
 // A FIFO named like a manifest blocked validate forever, deaf to signals:
-// now it is refused without being opened.
+// now it is refused without being opened, and validate stops by itself
+// (no signal: one sent a fixed second after the start reached a slow
+// start on a loaded machine).
 func TestSignalValidateFIFO(t *testing.T) {
 	dir := t.TempDir()
 	env := writeEnv(t, dir, "https://apim.example", "")
@@ -105,7 +139,7 @@ func TestSignalValidateFIFO(t *testing.T) {
 		t.Skip("no FIFOs here:", err)
 	}
 	cmd, out := startMain(t, dir, nil, "validate", "--env", "env")
-	code := signalAndWait(t, cmd, out, syscall.SIGTERM)
+	code := waitExit(t, cmd, out)
 	if code != 1 || !strings.Contains(out.String(), "pipe.yaml\" is not a regular file (a FIFO)") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
@@ -126,7 +160,7 @@ func TestSignalBlockedOpenStops(t *testing.T) {
 		t.Skip("no FIFOs here:", err)
 	}
 	cmd, out := startMain(t, dir, nil, "secrets", "reseal", "--env", "env", "--identity", fifo)
-	if code := signalAndWait(t, cmd, out, syscall.SIGTERM); code != 143 || !strings.Contains(out.String(), "interrupted") {
+	if code := signalAndWait(t, cmd, out, syscall.SIGTERM, nil); code != 143 || !strings.Contains(out.String(), "interrupted") {
 		t.Fatalf("exit %d (want 143), output:\n%s", code, out)
 	}
 }
@@ -139,19 +173,23 @@ func TestSignalPlanHangingServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	// Signalled once plan waits on the server, not after a fixed time.
+	accepted := make(chan struct{})
 	go func() {
+		var once sync.Once
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			once.Do(func() { close(accepted) })
 			defer c.Close() // held open, never answered
 		}
 	}()
 	dir := t.TempDir()
 	writeEnv(t, dir, "http://"+ln.Addr().String(), "")
 	cmd, out := startMain(t, dir, []string{"SIG_USER=admin", "SIG_PASSWORD=admin"}, "plan", "--env", "env")
-	if code := signalAndWait(t, cmd, out, syscall.SIGINT); code != 130 {
+	if code := signalAndWait(t, cmd, out, syscall.SIGINT, accepted); code != 130 {
 		t.Fatalf("exit %d (want 130), output:\n%s", code, out)
 	}
 }
