@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -71,6 +72,31 @@ func signalAndWait(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, sig syscall.S
 	}
 	t.Logf("stopped %s after %s", time.Since(sent).Round(time.Millisecond), sig)
 	return exitCode(t, err)
+}
+
+// openingFIFO is closed once a thread of process pid waits in the open of
+// a FIFO for a writer (Linux: its wchan is wait_for_partner), or a second
+// after the start where /proc cannot tell.
+func openingFIFO(pid int) <-chan struct{} {
+	if _, err := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid)); err != nil {
+		return closedAfter(time.Second)
+	}
+	c := make(chan struct{})
+	go func() {
+		defer close(c)
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
+			if len(tasks) == 0 {
+				return // gone
+			}
+			for _, w := range tasks {
+				if b, _ := os.ReadFile(w); string(b) == "wait_for_partner" {
+					return
+				}
+			}
+		}
+	}()
+	return c
 }
 
 func closedAfter(d time.Duration) <-chan struct{} {
@@ -160,7 +186,7 @@ func TestSignalBlockedOpenStops(t *testing.T) {
 		t.Skip("no FIFOs here:", err)
 	}
 	cmd, out := startMain(t, dir, nil, "secrets", "reseal", "--env", "env", "--identity", fifo)
-	if code := signalAndWait(t, cmd, out, syscall.SIGTERM, nil); code != 143 || !strings.Contains(out.String(), "interrupted") {
+	if code := signalAndWait(t, cmd, out, syscall.SIGTERM, openingFIFO(cmd.Process.Pid)); code != 143 || !strings.Contains(out.String(), "interrupted") {
 		t.Fatalf("exit %d (want 143), output:\n%s", code, out)
 	}
 }
