@@ -294,7 +294,7 @@ func edits() []edit {
 				k.refresh = fmt.Sprint(3600 * (1 + r.IntN(24)))
 			})
 		}},
-		{name: "key.keyManager", excluded: "issue 13 items 2 and 7 (conv): moving a key from WSO2IS to the Resident Key Manager cleans up the mapping but leaves its IS client <owner>_<appUUID>_<KEYTYPE>; moving it back is a replace whose generate-keys fails with 500 (the half-state repair covers creates only; seed 21, step 59)", apply: func(m *model, r *mrand.Rand) bool {
+		{name: "key.keyManager", apply: func(m *model, r *mrand.Rand) bool {
 			return m.onKey(r, func(a *app, kt string) {
 				k := a.keys[kt]
 				if k.km == kmNames[0] && m.resEnab {

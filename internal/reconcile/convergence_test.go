@@ -438,6 +438,69 @@ func TestScenarioCleanedUpKeyIsRepaired(t *testing.T) {
 	}
 }
 
+// A key moved out of band from WSO2IS to the Resident Key Manager (its
+// mapping cleaned up, which leaves the IS client behind) is moved back by a
+// replace; the replace's generate-keys would fail with 500 on the orphan,
+// so the plan shows the repair and the orphan is deleted first.
+func TestScenarioKeyMovedBackToIS7IsRepaired(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	edit(t, dev, "key-managers.yaml", "  enabled: false", "  enabled: true")
+	converge(t, s, dev, state)
+	const app = "ledger-client"
+	p := loadDir(t, s, dev)
+	compute(t, p, nil) // reads the live state
+	appID := p.Live.ID(spec.KindApplication, app)
+	var prod *apim.Key
+	for i, k := range p.Live.Keys[app] {
+		if k.Spec.KeyType == "PRODUCTION" {
+			prod = &p.Live.Keys[app][i]
+		}
+	}
+	if prod == nil || prod.Spec.KeyManager != "WSO2IS" {
+		t.Fatalf("%s has no PRODUCTION key on WSO2IS: %+v", app, p.Live.Keys[app])
+	}
+	ctx, ref := context.Background(), apimRef(appID, app)
+	if err := p.Providers.APIM.Keys.CleanUp(ctx, ref, prod.KeyMappingID); err != nil {
+		t.Fatal(err)
+	}
+	moved := prod.Spec
+	moved.KeyManager, moved.AdditionalProperties = "Resident Key Manager", nil
+	if _, err := p.Providers.APIM.Keys.Generate(ctx, ref, moved); err != nil {
+		t.Fatal(err)
+	}
+	orphan := "admin_" + appID + "_PRODUCTION"
+	if isClients(s)[orphan] != 1 {
+		t.Fatalf("the move should leave the IS client %s behind: %v", orphan, isClients(s))
+	}
+	res := converge(t, s, dev, state)
+	c := changeOf(res.Plan, diff.KindApplicationKey, func(c diff.Change) bool { return c.Name == app+"/PRODUCTION/WSO2IS" })
+	if c == nil || c.Action != diff.Replace || !strings.Contains(c.Reason, "repairs a half-state") || !strings.Contains(c.Reason, orphan) {
+		t.Fatalf("the plan does not show the repair in the replace:\n%s", render(t, res.Plan))
+	}
+	// Independent eyes: the simulator holds one client of that name (the
+	// new key's) and the application's PRODUCTION key is on WSO2IS again.
+	if n := isClients(s)[orphan]; n != 1 {
+		t.Fatalf("want exactly one IS client %s (the new key's), have %d", orphan, n)
+	}
+	dump := s.Dump().APIM
+	var isID string
+	for _, km := range dump.KeyManagers {
+		if km.Name == "WSO2IS" {
+			isID = km.ID
+		}
+	}
+	var kms []string
+	for _, m := range dump.KeyMappings {
+		if m.ApplicationID == appID && m.KeyType == "PRODUCTION" {
+			kms = append(kms, m.KeyManagerID)
+		}
+	}
+	if len(kms) != 1 || kms[0] != isID {
+		t.Fatalf("%s has PRODUCTION key mappings on %v, want one on WSO2IS (%s)", app, kms, isID)
+	}
+}
+
 // generate-keys fails half-way (the IS client is created, no mapping, 500:
 // the simulator's "half" fault); the next run repairs it.
 func TestScenarioHalfFailedGenerateIsRepaired(t *testing.T) {

@@ -15,8 +15,10 @@ import (
 // the registration, or when a mapping is cleaned up (clean-up leaves the IS
 // client behind), the application has no key but IS has its client, and
 // every later generate-keys fails with 500 (IS refuses the duplicate
-// name). The plan finds such clients for the keys it creates and shows the
-// repair; the key's step deletes the orphaned client before generating.
+// name). The plan finds such clients for the keys it creates, or re-creates
+// in a replace (a key moved back to WSO2IS from another key manager whose
+// earlier move left the client behind), and shows the repair; the key's
+// step deletes the orphaned client before generating.
 //
 // Adopting the client instead (map-keys with the secret IS returns) would
 // make a MAPPED key where the manifest asks for a generated one, a replace
@@ -28,16 +30,16 @@ func orphanClientName(owner, appID, keyType string) string {
 	return owner + "_" + appID + "_" + strings.ToUpper(keyType)
 }
 
-// findHalfStates looks up, for each generated key the plan creates on an
-// existing application, whether IS already holds its client, and notes the
-// repair in the change and in p.orphans.
+// findHalfStates looks up, for each generated key the plan creates (or
+// replaces) on an existing application, whether IS already holds its
+// client, and notes the repair in the change and in p.orphans.
 func (p *Pass) findHalfStates(ctx context.Context, plan *diff.Plan) error {
 	p.mu.Lock()
 	p.orphans = map[string]string{}
 	p.mu.Unlock()
 	for i := range plan.Changes {
 		c := &plan.Changes[i]
-		if c.Kind != diff.KindApplicationKey || c.Action != diff.Create {
+		if c.Kind != diff.KindApplicationKey || (c.Action != diff.Create && c.Action != diff.Replace) {
 			continue
 		}
 		appName, keyType, km, ok := splitKeyName(c.Name)
@@ -58,17 +60,41 @@ func (p *Pass) findHalfStates(ctx context.Context, plan *diff.Plan) error {
 		if err != nil {
 			return fmt.Errorf("looking for a half-created key of %s: %w", c.Name, err)
 		}
-		if cl == nil {
+		if cl == nil || p.replacedOwnClient(*c, cl.ClientID) {
 			continue
 		}
 		p.mu.Lock()
 		p.orphans[c.Name] = cl.ClientID
 		p.mu.Unlock()
-		c.Reason = fmt.Sprintf("declared, not found live; repairs a half-state: IS still holds the client %s (client_id %s) of an earlier "+
+		repair := fmt.Sprintf("repairs a half-state: IS still holds the client %s (client_id %s) of an earlier "+
 			"generate-keys that failed or whose mapping was cleaned up, so generate-keys would fail (WSO2-API §5.4): "+
 			"the orphaned client is deleted, then the key is generated", name, cl.ClientID)
+		if c.Reason == "" {
+			c.Reason = repair
+		} else {
+			c.Reason += "; " + repair
+		}
 	}
 	return nil
+}
+
+// replacedOwnClient reports whether clientID is the live key's own client,
+// which a replace already deletes after its clean-up (keys.go): not an
+// orphan.
+func (p *Pass) replacedOwnClient(c diff.Change, clientID string) bool {
+	if c.Action != diff.Replace {
+		return false
+	}
+	name := c.Name
+	if c.LiveName != "" {
+		name = c.LiveName
+	}
+	app, keyType, km, ok := splitKeyName(name)
+	if !ok {
+		return false
+	}
+	lk := p.liveKey(app, keyType, km)
+	return lk != nil && lk.Spec.Mode != spec.KeyModeMap && lk.ConsumerKey == clientID && p.isIS7(km)
 }
 
 // isIS7 reports whether the key manager registers clients in IS.
