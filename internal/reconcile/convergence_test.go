@@ -501,6 +501,38 @@ func TestScenarioKeyMovedBackToIS7IsRepaired(t *testing.T) {
 	}
 }
 
+// A generated key moved between two IS 7 key managers is a replace whose
+// clean-up removes the key's own IS client: that client is not an orphan,
+// so the plan claims no repair.
+func TestScenarioKeyMovedBetweenIS7ClaimsNoRepair(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	dev, state := workEnv(t), t.TempDir()
+	path := filepath.Join(dev, "..", "base", "key-managers.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n---\n")
+	second := strings.Replace(first, "  name: WSO2IS\n", "  name: WSO2IS-B\n", 1)
+	if err := os.WriteFile(path, []byte(string(b)+"\n---\n"+second), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	converge(t, s, dev, state)
+	edit(t, dev, "applications.yaml", "    - keyType: PRODUCTION\n      keyManager: WSO2IS\n", "    - keyType: PRODUCTION\n      keyManager: WSO2IS-B\n")
+	res := converge(t, s, dev, state)
+	c := changeOf(res.Plan, diff.KindApplicationKey, func(c diff.Change) bool { return c.Name == "forex-client/PRODUCTION/WSO2IS-B" })
+	if c == nil || c.Action != diff.Replace || strings.Contains(c.Reason, "half-state") {
+		t.Fatalf("want a replace that claims no repair:\n%s", render(t, res.Plan))
+	}
+	for _, a := range s.Dump().APIM.Applications {
+		if a.Name == "forex-client" {
+			if n := isClients(s)["admin_"+a.ApplicationID+"_PRODUCTION"]; n != 1 {
+				t.Fatalf("want exactly one IS client for forex-client's PRODUCTION key, have %d", n)
+			}
+		}
+	}
+}
+
 // generate-keys fails half-way (the IS client is created, no mapping, 500:
 // the simulator's "half" fault); the next run repairs it.
 func TestScenarioHalfFailedGenerateIsRepaired(t *testing.T) {
