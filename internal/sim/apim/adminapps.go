@@ -87,19 +87,7 @@ func (s *Server) handleAdminAppDelete(w http.ResponseWriter, r *http.Request, _ 
 		appNotFound(w, id)
 		return
 	}
-	if a.pendingDelete {
-		apimError(w, http.StatusConflict, codePendingWorkflow, "Pending workflow task exists",
-			"Pending workflow task exists for application "+a.Name)
-		return
-	}
-	if wf {
-		a.pendingDelete = true
-		w.Header().Set("Location", AdminBase+"/applications/"+a.ApplicationID)
-		writeJSON(w, http.StatusAccepted, WorkflowResponse{WorkflowStatus: "CREATED", JSONPayload: ""})
-		return
-	}
-	s.deleteAppLocked(r.Context(), a)
-	w.WriteHeader(http.StatusOK)
+	s.deleteAppAnswer(w, r, a, AdminBase, wf)
 }
 
 // handleAdminAppChangeOwner answers POST /applications/{id}/change-owner

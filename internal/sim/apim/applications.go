@@ -256,6 +256,15 @@ func (s *Server) handleAppDelete(w http.ResponseWriter, r *http.Request, c *call
 	if a == nil {
 		return
 	}
+	s.deleteAppAnswer(w, r, a, DevportalBase, wf)
+}
+
+// deleteAppAnswer is the part of an application delete that the DevPortal
+// and Admin APIs share once the application is found: a pending delete
+// workflow answers 409, a workflow-enabled delete answers 202 with the
+// application's location under base, and otherwise the application goes
+// with its cascade. The caller holds s.mu.
+func (s *Server) deleteAppAnswer(w http.ResponseWriter, r *http.Request, a *appRec, base string, wf bool) {
 	if a.pendingDelete {
 		apimError(w, http.StatusConflict, codePendingWorkflow, "Pending workflow task exists",
 			"Pending workflow task exists for application "+a.Name)
@@ -263,7 +272,7 @@ func (s *Server) handleAppDelete(w http.ResponseWriter, r *http.Request, c *call
 	}
 	if wf {
 		a.pendingDelete = true
-		w.Header().Set("Location", DevportalBase+"/applications/"+a.ApplicationID)
+		w.Header().Set("Location", base+"/applications/"+a.ApplicationID)
 		writeJSON(w, http.StatusAccepted, WorkflowResponse{WorkflowStatus: "CREATED", JSONPayload: ""})
 		return
 	}
