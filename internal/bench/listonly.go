@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/wso2sync/wso2sync/internal/providers/apim"
@@ -126,27 +124,5 @@ func (l *ListOnly) Run(ctx context.Context) (ListOnlyResult, error) {
 
 // pages follows an APIM list with limit=APIMPage.
 func (l *ListOnly) pages(ctx context.Context, base string, item func(json.RawMessage) error) error {
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	for offset := 0; ; {
-		u := base + sep + "limit=" + strconv.Itoa(l.APIMPage) + "&offset=" + strconv.Itoa(offset)
-		var page struct {
-			List       []json.RawMessage
-			Pagination struct{ Total int }
-		}
-		if err := l.get(ctx, u, true, &page); err != nil {
-			return err
-		}
-		for _, raw := range page.List {
-			if err := item(raw); err != nil {
-				return err
-			}
-		}
-		offset += len(page.List)
-		if len(page.List) == 0 || offset >= page.Pagination.Total {
-			return nil
-		}
-	}
+	return l.followAPIM(ctx, base, l.APIMPage, item)
 }

@@ -157,14 +157,27 @@ func (n *Naive) Run(ctx context.Context) (NaiveResult, error) {
 // apimPages follows an APIM list with the server's default page size
 // (no limit parameter), as a script does, calling item for each entry.
 func (n *Naive) apimPages(ctx context.Context, base string, item func(json.RawMessage) error) error {
+	return n.followAPIM(ctx, base, 0, item)
+}
+
+// followAPIM follows an APIM list page by page until it is exhausted,
+// asking for limit entries a page (the server's default when limit is 0).
+func (n *Naive) followAPIM(ctx context.Context, base string, limit int, item func(json.RawMessage) error) error {
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
 	for offset := 0; ; {
-		u := base
+		var params []string
+		if limit > 0 {
+			params = append(params, "limit="+strconv.Itoa(limit))
+		}
 		if offset > 0 {
-			u += sep + "offset=" + strconv.Itoa(offset)
+			params = append(params, "offset="+strconv.Itoa(offset))
+		}
+		u := base
+		if len(params) > 0 {
+			u += sep + strings.Join(params, "&")
 		}
 		var page struct {
 			List       []json.RawMessage
