@@ -196,6 +196,16 @@ func show(x any) string {
 	return string(b)
 }
 
+// policyCommon checks what application and subscription tiers share:
+// description, display name (when declared) and default limit.
+func policyCommon(v *violations, k string, s spec.ThrottlingPolicySpec, description, displayName string, limit simapim.ThrottleLimit) {
+	v.field(spec.KindThrottlingPolicy, k, "description", s.Description, description)
+	if s.DisplayName != "" {
+		v.field(spec.KindThrottlingPolicy, k, "displayName", s.DisplayName, displayName)
+	}
+	limitEqual(v, k, s.DefaultLimit, limit)
+}
+
 func checkPolicies(v *violations, d *spec.State, l *live) {
 	for _, p := range d.ThrottlingPolicies {
 		k := Key(spec.KindThrottlingPolicy, p)
@@ -207,11 +217,7 @@ func checkPolicies(v *violations, d *spec.State, l *live) {
 				v.add("ThrottlingPolicy %s: missing on the server", k)
 				continue
 			}
-			v.field(spec.KindThrottlingPolicy, k, "description", s.Description, x.Description)
-			if s.DisplayName != "" {
-				v.field(spec.KindThrottlingPolicy, k, "displayName", s.DisplayName, x.DisplayName)
-			}
-			limitEqual(v, k, s.DefaultLimit, x.DefaultLimit)
+			policyCommon(v, k, s, x.Description, x.DisplayName, x.DefaultLimit)
 			if b := s.BurstLimit; b != nil { // left out: not managed
 				var got simapim.BurstLimit
 				if x.BurstLimit != nil {
@@ -225,11 +231,7 @@ func checkPolicies(v *violations, d *spec.State, l *live) {
 				v.add("ThrottlingPolicy %s: missing on the server", k)
 				continue
 			}
-			v.field(spec.KindThrottlingPolicy, k, "description", s.Description, x.Description)
-			if s.DisplayName != "" {
-				v.field(spec.KindThrottlingPolicy, k, "displayName", s.DisplayName, x.DisplayName)
-			}
-			limitEqual(v, k, s.DefaultLimit, x.DefaultLimit)
+			policyCommon(v, k, s, x.Description, x.DisplayName, x.DefaultLimit)
 			v.field(spec.KindThrottlingPolicy, k, "rateLimitCount", s.RateLimitCount, x.RateLimitCount)
 			if s.RateLimitCount > 0 {
 				v.field(spec.KindThrottlingPolicy, k, "rateLimitTimeUnit", s.RateLimitTimeUnit, x.RateLimitTimeUnit)

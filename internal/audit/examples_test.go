@@ -57,9 +57,38 @@ func TestAuditSeesDrift(t *testing.T) {
 			return audit.Options{}
 		}, "callbackUrl is"},
 		{"missing subscription", func(st *sim.State) audit.Options {
-			st.APIM.Subscriptions = st.APIM.Subscriptions[1:]
+			// A declared one: the seed's unmanaged subscriptions are not
+			// the audit's business, whatever order the dump lists them in.
+			forex := ""
+			for _, a := range st.APIM.Applications {
+				if a.Name == "forex-client" {
+					forex = a.ApplicationID
+				}
+			}
+			for i, sub := range st.APIM.Subscriptions {
+				if sub.ApplicationID == forex {
+					st.APIM.Subscriptions = append(st.APIM.Subscriptions[:i:i], st.APIM.Subscriptions[i+1:]...)
+					break
+				}
+			}
 			return audit.Options{}
 		}, "missing on the server"},
+		{"application tier description", func(st *sim.State) audit.Options {
+			for i := range st.APIM.ApplicationPolicies {
+				if st.APIM.ApplicationPolicies[i].PolicyName == "ServiceToService" {
+					st.APIM.ApplicationPolicies[i].Description = "drifted"
+				}
+			}
+			return audit.Options{}
+		}, "ThrottlingPolicy application/ServiceToService: description is"},
+		{"subscription tier description", func(st *sim.State) audit.Options {
+			for i := range st.APIM.SubscriptionPolicies {
+				if st.APIM.SubscriptionPolicies[i].PolicyName == "Platinum" {
+					st.APIM.SubscriptionPolicies[i].Description = "drifted"
+				}
+			}
+			return audit.Options{}
+		}, "ThrottlingPolicy subscription/Platinum: description is"},
 		{"description", func(st *sim.State) audit.Options {
 			for i := range st.APIM.Applications {
 				if st.APIM.Applications[i].Name == "forex-client" {
